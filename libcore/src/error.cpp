@@ -1,11 +1,15 @@
 #include <clauster/core/error.hpp>
 
+#include <ostream>
 #include <stdexcept>
 #include <boost/throw_exception.hpp>
 
 namespace clauster::core {
 namespace {
 
+// Boost's error_category has a protected non-virtual destructor by design.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
 class domain_category_impl final : public boost::system::error_category {
 public:
     const char* name() const noexcept override { return "clauster"; }
@@ -22,6 +26,7 @@ public:
         return "unknown clauster error";
     }
 };
+#pragma GCC diagnostic pop
 
 }  // namespace
 
@@ -33,6 +38,8 @@ const boost::system::error_category& domain_category() noexcept {
 boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), domain_category()};
 }
+
+std::ostream& operator<<(std::ostream& os, const failure& f) { return os << f.message; }
 
 failure make_failure(errc e, std::string message) {
     return failure{make_error_code(e), std::move(message)};

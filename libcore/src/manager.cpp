@@ -1,1 +1,43 @@
-// placeholder: being written
+#include <clauster/core/manager.hpp>
+
+#include <clauster/core/version.hpp>
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <vector>
+
+namespace clauster::core {
+
+std::filesystem::path home_directory(const environment& env) {
+    if (auto home = get_env(env, "HOME"); home && !home->empty()) return *home;
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* result = nullptr;
+    if (::getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr &&
+        result->pw_dir != nullptr)
+        return result->pw_dir;
+    return "/";
+}
+
+manager::manager(core::config cfg, token_store& tokens, const clock& clk, environment env)
+    : config_(std::move(cfg)),
+      clock_(clk),
+      env_(std::move(env)),
+      tokens_(tokens, clock_, config_.auth.api_token_hash),
+      projects_(config_, home_directory(env_)) {}
+
+void manager::refresh_claude_probe() { claude_probe_ = probe_claude_version(config_.claude.binary, env_); }
+
+health_report manager::health() const {
+    health_report h;
+    h.version = std::string(core::version);
+    h.claude_ok = claude_probe_.ok;
+    h.claude_version = claude_probe_.version;
+    // No login probe yet: a cold cache reports true (spec §2.7).
+    h.claude_login_ok = true;
+    h.instances_running = 0;
+    return h;
+}
+
+}  // namespace clauster::core

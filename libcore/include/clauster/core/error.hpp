@@ -3,6 +3,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <iosfwd>
 #include <string>
 #include <type_traits>
 
@@ -39,6 +40,9 @@ struct failure {
     boost::system::error_code code;
     std::string message;
 };
+
+/// Prints the message (used by logs and test diagnostics).
+std::ostream& operator<<(std::ostream& os, const failure& f);
 
 /// Makes a @ref failure from a domain code and a message.
 failure make_failure(errc e, std::string message);

@@ -22,7 +22,9 @@ namespace clauster::core {
 class manager {
 public:
     /// @param env the process environment (for `HOME`, `PATH` and child launches).
-    manager(config cfg, token_store& tokens, const clock& clk, environment env);
+    manager(core::config cfg, token_store& tokens, const clock& clk, environment env);
+    manager(const manager&) = delete;
+    manager& operator=(const manager&) = delete;
 
     const core::config& config() const { return config_; }
     token_service& tokens() { return tokens_; }
