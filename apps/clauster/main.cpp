@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "app.hpp"
+
+int main(int argc, char** argv) { return clauster::cli::run(argc, argv); }
