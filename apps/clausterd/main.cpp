@@ -1,1 +1,220 @@
-int main() { return 0; }
+// clausterd: the composition root of the server. It parses the command line,
+// loads the configuration, opens the store, builds the core manager and the
+// HTTP front-end, and runs them on one io thread. No business logic lives here.
+
+#include <clauster/core/clock.hpp>
+#include <clauster/core/config.hpp>
+#include <clauster/core/config_loader.hpp>
+#include <clauster/core/environment.hpp>
+#include <clauster/core/manager.hpp>
+#include <clauster/core/secure_fs.hpp>
+#include <clauster/core/version.hpp>
+#include <clauster/http/server.hpp>
+#include <clauster/store/database.hpp>
+#include <clauster/store/sqlite_token_store.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <charconv>
+#include <csignal>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace {
+
+namespace net = boost::asio;
+namespace fs = std::filesystem;
+using namespace clauster;
+
+constexpr std::string_view usage_text =
+    "usage: clausterd [-c FILE] [--host HOST] [--port N] [--ready-file PATH]\n"
+    "       clausterd --version | --help\n"
+    "\n"
+    "  -c, --config FILE    configuration file (else $CLAUSTER_CONFIG, ./clauster.yml,\n"
+    "                       $CLAUSTER_HOME/clauster.yml, then the built-in defaults)\n"
+    "      --host HOST      listen address (overrides the config's host)\n"
+    "      --port N         listen port, 0 for an ephemeral one (overrides the config's port)\n"
+    "      --ready-file P   once listening, atomically write http://<host>:<port> to P\n"
+    "      --version        print the version and exit\n";
+
+struct command_line {
+    std::optional<fs::path> config;
+    std::optional<std::string> host;
+    std::optional<unsigned short> port;
+    std::optional<fs::path> ready_file;
+    bool version = false;
+    bool help = false;
+};
+
+std::optional<unsigned short> parse_port(std::string_view s) {
+    unsigned value = 0;
+    const auto* end = s.data() + s.size();
+    const auto [ptr, ec] = std::from_chars(s.data(), end, value);
+    if (s.empty() || ec != std::errc{} || ptr != end || value > 65535) return std::nullopt;
+    return static_cast<unsigned short>(value);
+}
+
+/// A hand parser for the four flags (CLI11 belongs to apps/clauster).
+/// Accepts `--flag value` and `--flag=value`. @return the parsed line or why not.
+std::variant<command_line, std::string> parse_command_line(std::span<char*> args) {
+    command_line out;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        std::string_view arg = args[i];
+        std::optional<std::string_view> inline_value;
+        if (arg.starts_with("--")) {
+            if (const auto eq = arg.find('='); eq != std::string_view::npos) {
+                inline_value = arg.substr(eq + 1);
+                arg = arg.substr(0, eq);
+            }
+        }
+        const auto takes_value = [&](std::string_view name) -> std::variant<std::string_view, std::string> {
+            if (inline_value) return *inline_value;
+            if (i + 1 >= args.size()) return std::string(name) + " needs a value";
+            return std::string_view(args[++i]);
+        };
+
+        if (arg == "--version" || arg == "--help" || arg == "-h") {
+            if (inline_value) return std::string(arg) + " takes no value";
+            if (arg == "--version") out.version = true;
+            else out.help = true;
+        } else if (arg == "-c" || arg == "--config" || arg == "--host" || arg == "--port" || arg == "--ready-file") {
+            auto value = takes_value(arg);
+            if (auto* why = std::get_if<std::string>(&value)) return *why;
+            const auto v = std::get<std::string_view>(value);
+            if (arg == "-c" || arg == "--config") {
+                if (v.empty()) return std::string("--config needs a file");
+                out.config = fs::path(v);
+            } else if (arg == "--host") {
+                if (v.empty()) return std::string("--host needs a host");
+                out.host = std::string(v);
+            } else if (arg == "--port") {
+                out.port = parse_port(v);
+                if (!out.port) return "invalid port '" + std::string(v) + "' (0-65535)";
+            } else {
+                if (v.empty()) return std::string("--ready-file needs a path");
+                out.ready_file = fs::path(v);
+            }
+        } else {
+            return "unknown argument '" + std::string(arg) + "'";
+        }
+    }
+    return out;
+}
+
+/// `http://<host>:<port>`, bracketing an IPv6 literal.
+std::string base_url(const std::string& host, unsigned short port) {
+    const bool v6 = host.find(':') != std::string::npos;
+    return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+int run(std::span<char*> args) {
+    const auto parsed = parse_command_line(args);
+    if (const auto* why = std::get_if<std::string>(&parsed)) {
+        std::cerr << "clausterd: " << *why << "\n" << usage_text;
+        return 2;
+    }
+    const auto& cli = std::get<command_line>(parsed);
+    if (cli.help) {
+        std::cout << usage_text;
+        return 0;
+    }
+    if (cli.version) {
+        std::cout << "clausterd " << core::version << "\n";
+        return 0;
+    }
+
+    // 1. Configuration. --host goes through the loader as CLAUSTER_HOST so the
+    //    startup validators (non-loopback bind without auth) see it; --port may
+    //    be 0, which the validator refuses, so it is applied afterwards.
+    const auto env = core::current_environment();
+    auto loader_env = env;
+    if (cli.host) {
+        loader_env["CLAUSTER_HOST"] = *cli.host;
+        loader_env.erase("CLAUSTER_HOST_FILE");
+    }
+    auto loaded = core::load_config({cli.config, loader_env, fs::current_path()});
+    if (!loaded) {
+        std::cerr << "clauster: config error: " << loaded.error().message() << "\n";
+        return 2;
+    }
+    core::config cfg = std::move(*loaded);
+    for (const auto& w : cfg.warnings) std::cerr << "clauster: warning: " << w << "\n";
+    if (cli.port) cfg.port = *cli.port;
+    if (cfg.port < 0 || cfg.port > 65535) {
+        std::cerr << "clauster: config error: port: must be 1-65535\n";
+        return 2;
+    }
+
+    // 2. The store, migrated before anything is served (fail closed).
+    auto db = store::database::open(cfg.state_dir, {.backup_before_migrate = cfg.db.backup_before_migrate});
+    if (!db) {
+        std::cerr << "clauster: database error: " << db.error().message << "\n";
+        return 1;
+    }
+    store::sqlite_token_store tokens{*db};
+    core::system_clock clock;
+    core::manager mgr{cfg, tokens, clock, env};
+
+    // A missing claude binary is reported by /healthz (claude_ok: false), not fatal.
+    mgr.refresh_claude_probe();
+
+    // 3. The HTTP front-end on one io thread; core lives on it too.
+    net::io_context ioc{1};
+    http::server_options options;
+    options.host = mgr.config().host;
+    options.port = static_cast<unsigned short>(mgr.config().port);
+    http::server server{ioc.get_executor(), options, mgr};
+    const auto port = server.start();
+    if (!port) {
+        std::cerr << "clauster: cannot listen on " << options.host << ":" << options.port << ": "
+                  << port.error().message() << "\n";
+        return 1;
+    }
+
+    const auto url = base_url(options.host, *port);
+    const auto health = mgr.health();
+    std::cerr << "clauster " << core::version << " | claude "
+              << (health.claude_ok && health.claude_version ? *health.claude_version : std::string("missing"))
+              << " | projects_root=" << mgr.config().projects_root.string() << " | " << url << std::endl;
+
+    if (cli.ready_file) {
+        auto written = core::write_private_file_atomic(*cli.ready_file, url + "\n");
+        if (!written) {
+            std::cerr << "clauster: cannot write ready file " << cli.ready_file->string() << ": "
+                      << written.error().message << "\n";
+            server.stop();
+            ioc.run();
+            return 1;
+        }
+    }
+
+    // 4. Graceful shutdown: stop accepting, close connections, let the
+    //    coroutines unwind; run() returns when no work is left.
+    net::signal_set signals{ioc, SIGINT, SIGTERM};
+    signals.async_wait([&server](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        std::cerr << "clauster: " << (signo == SIGINT ? "SIGINT" : "SIGTERM") << " received, shutting down"
+                  << std::endl;
+        server.stop();
+    });
+    ioc.run();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(std::span<char*>(argv, static_cast<std::size_t>(argc)));
+    } catch (const std::exception& e) {
+        std::cerr << "clauster: " << e.what() << "\n";
+        return 1;
+    }
+}
