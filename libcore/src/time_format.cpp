@@ -37,7 +37,7 @@ std::string format_iso_micros(std::chrono::system_clock::time_point t) {
     const std::tm tm = to_utc_tm(t);
     char date[32];
     std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    char buf[48];
+    char buf[80];
     std::snprintf(buf, sizeof buf, "%s.%06lld+00:00", date, static_cast<long long>(micros));
     return buf;
 }

@@ -8,20 +8,12 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value_from.hpp>
 
-#include <algorithm>
-#include <cctype>
 
 namespace clauster::http {
 
 namespace beast = boost::beast;
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 template <class T>
 boost::json::value optional_value(const std::optional<T>& v) {
@@ -63,11 +55,8 @@ route_table make_route_table() {
 namespace handlers {
 
 response list_projects(const route_context& ctx) {
-    auto projects = ctx.mgr.projects().list();
-    // The catalog already sorts; the wire contract is restated here so it
-    // cannot drift: lower-cased name, ties in catalog order.
-    std::stable_sort(projects.begin(), projects.end(),
-                     [](const core::project& a, const core::project& b) { return lower(a.name) < lower(b.name); });
+    // The catalog owns the contract's order (lower-cased name); see project_catalog.hpp.
+    const auto projects = ctx.mgr.projects().list();
     boost::json::array body;
     body.reserve(projects.size());
     for (const auto& p : projects) body.push_back(boost::json::value_from(p));
