@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages, builds everything with warnings as errors, runs
-# the whole test suite, then installs to a prefix and builds and runs
-# examples/embed_core against it (find_package(clauster)).
+# Installs the Debian packages, builds everything with warnings as errors,
+# installs to a prefix and builds and runs examples/embed_core against it
+# (find_package(clauster)), then runs the whole test suite.
 # Slow soak/load tests carry the [slow] tag and run only with CLAUSTER_SLOW=1.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -16,15 +16,14 @@ cmake -S "$CLAUSTER_ROOT" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDeb
 log "building"
 cmake --build "$build_dir" -j "$(build_jobs)"
 
-log "running tests"
-exclude=()
-[ "${CLAUSTER_SLOW:-0}" = 1 ] || exclude=(--label-exclude slow)
-ctest --test-dir "$build_dir" --output-on-failure -j "$(build_jobs)" --timeout 300 "${exclude[@]}"
-
 log "installing to $prefix and building examples/embed_core against it"
 cmake --install "$build_dir" >/dev/null
 cmake -S "$CLAUSTER_ROOT/examples/embed_core" -B "$build_dir/embed_core" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$build_dir/embed_core" -j "$(build_jobs)"
 "$build_dir/embed_core/embed_core"
-log "all tests passed"
+log "running tests"
+exclude=()
+[ "${CLAUSTER_SLOW:-0}" = 1 ] || exclude=(--label-exclude slow)
+ctest --test-dir "$build_dir" --output-on-failure -j "$(build_jobs)" --timeout 300 "${exclude[@]}"
+
