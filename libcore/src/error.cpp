@@ -22,6 +22,7 @@ public:
             case errc::invalid_state: return "invalid state";
             case errc::conflict: return "conflict";
             case errc::unavailable: return "unavailable";
+            case errc::forbidden: return "forbidden";
         }
         return "unknown clauster error";
     }

@@ -2,6 +2,8 @@
 
 #include <clauster/core/version.hpp>
 
+#include <stdexcept>
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -27,16 +29,29 @@ manager::manager(core::config cfg, token_store& tokens, const clock& clk, enviro
       tokens_(tokens, clock_, config_.auth.api_token_hash),
       projects_(config_, home_directory(env_)) {}
 
+manager::~manager() = default;
+
+void manager::enable_instances(boost::asio::any_io_executor ex, instance_store& store, executor& exec,
+                               instance_paths paths) {
+    instances_ = std::make_unique<instance_manager>(std::move(ex), config_, exec, store, projects_, clock_, env_,
+                                                    std::move(paths));
+}
+
+instance_manager& manager::instances() {
+    if (!instances_) throw std::logic_error("manager::instances() before enable_instances()");
+    return *instances_;
+}
+
 void manager::refresh_claude_probe() { claude_probe_ = probe_claude_version(config_.claude.binary, env_); }
 
-health_report manager::health() const {
+health_report manager::health() {
     health_report h;
     h.version = std::string(core::version);
     h.claude_ok = claude_probe_.ok;
     h.claude_version = claude_probe_.version;
     // No login probe yet: a cold cache reports true (spec §2.7).
     h.claude_login_ok = true;
-    h.instances_running = 0;
+    h.instances_running = instances_ ? instances_->running_count() : 0;
     return h;
 }
 

@@ -85,7 +85,12 @@ std::optional<token_identity> token_service::verify(std::string_view raw) {
     // The lookup is by an index on the hash; compare again in constant time so a
     // store that matched loosely (collation, prefix) can never admit a caller.
     if (!crypto::constant_time_equal(hash, (*found)->token_hash)) return std::nullopt;
-    (void)store_.touch((*found)->id, clock_.now());  // best effort: a busy db must not reject a valid token
+    // Best effort (a busy db must not reject a valid token), and at most once a
+    // second per token: last_used_at is shown to the second, and a write per
+    // request would serialise every API call on the database.
+    const auto now = clock_.now();
+    if (!(*found)->last_used_at || now - *(*found)->last_used_at >= std::chrono::seconds(1))
+        (void)store_.touch((*found)->id, now);
     return token_identity{(*found)->label};
 }
 

@@ -51,6 +51,15 @@ TEST_CASE("issue stores only the hash and verify finds it", "[core]") {
     CHECK(who->label == "ci");
     CHECK(store.rows[0].last_used_at == clock.current);
 
+    // Within the same second the stamp is not rewritten (no write per request).
+    const auto stamped = store.rows[0].last_used_at;
+    clock.current += std::chrono::milliseconds(400);
+    CHECK(tokens.verify(issued->raw));
+    CHECK(store.rows[0].last_used_at == stamped);
+    clock.current += std::chrono::seconds(2);
+    CHECK(tokens.verify(issued->raw));
+    CHECK(store.rows[0].last_used_at == clock.current);
+
     CHECK_FALSE(tokens.verify(issued->raw + "x"));
     CHECK_FALSE(tokens.verify(""));
     CHECK_FALSE(tokens.verify(std::string(10000, 'a')));

@@ -51,7 +51,7 @@ std::string max_sessions_of(const arg_list& args, std::string_view spawn_mode) {
 
 bool is_known_mode(std::string_view mode) {
     for (std::string_view known : {"ready", "resume", "slow", "no_marker", "stall", "trust_error", "crash",
-                                   "stderr_error", "crash_after"})
+                                   "stderr_error", "crash_after", "ignore_sigint"})
         if (mode == known) return true;
     return false;
 }
@@ -96,7 +96,8 @@ int run_bridge_subcommand(int argc, char** argv) {
         std::fprintf(stderr, "fake-claude: unknown FAKE_CLAUDE_MODE '%s' for remote-control\n", mode.c_str());
         return 2;
     }
-    signal_listener signals;
+    // ignore_sigint: ready, but deaf to SIGINT (stop escalation must SIGKILL it).
+    signal_listener signals(mode != "ignore_sigint");
     const debug_log log(debug_file);
     const auto idle_until = idle_deadline();
 

@@ -20,6 +20,8 @@ enum class errc {
     invalid_state,
     conflict,
     unavailable,
+    /// Refused by policy (e.g. the bypassPermissions ceiling): HTTP 403.
+    forbidden,
 };
 
 /// The Boost.System category of @ref errc.

@@ -5,11 +5,15 @@
 #include <clauster/core/config.hpp>
 #include <clauster/core/environment.hpp>
 #include <clauster/core/health.hpp>
+#include <clauster/core/instance_manager.hpp>
 #include <clauster/core/project_catalog.hpp>
 #include <clauster/core/token_service.hpp>
 #include <clauster/core/token_store.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 namespace clauster::core {
@@ -23,6 +27,7 @@ class manager {
 public:
     /// @param env the process environment (for `HOME`, `PATH` and child launches).
     manager(core::config cfg, token_store& tokens, const clock& clk, environment env);
+    ~manager();
     manager(const manager&) = delete;
     manager& operator=(const manager&) = delete;
 
@@ -31,11 +36,22 @@ public:
     project_catalog& projects() { return projects_; }
     const environment& env() const { return env_; }
 
+    /// Turns on bridge supervision (clausterd and the instance CLI commands):
+    /// builds the @ref instance_manager over the given ports. Call once.
+    void enable_instances(boost::asio::any_io_executor ex, instance_store& store, executor& exec,
+                          instance_paths paths);
+
+    /// True after @ref enable_instances.
+    bool has_instances() const { return instances_ != nullptr; }
+
+    /// The bridge supervisor; only after @ref enable_instances.
+    instance_manager& instances();
+
     /// Runs `claude --version` now and caches the answer for @ref health.
     void refresh_claude_probe();
 
     /// The health snapshot (cached probe results; never blocks on `claude`).
-    health_report health() const;
+    health_report health();
 
 private:
     core::config config_;
@@ -44,6 +60,7 @@ private:
     token_service tokens_;
     project_catalog projects_;
     claude_version_probe claude_probe_;
+    std::unique_ptr<instance_manager> instances_;
 };
 
 /// `$HOME` from @p env, or the passwd entry of the current user when unset.
