@@ -6,16 +6,21 @@
 #include <clauster/core/config.hpp>
 #include <clauster/core/config_loader.hpp>
 #include <clauster/core/environment.hpp>
+#include <clauster/core/instance_manager.hpp>
+#include <clauster/core/local_executor.hpp>
 #include <clauster/core/manager.hpp>
 #include <clauster/core/secure_fs.hpp>
 #include <clauster/core/version.hpp>
 #include <clauster/http/server.hpp>
 #include <clauster/store/database.hpp>
+#include <clauster/store/sqlite_instance_store.hpp>
 #include <clauster/store/sqlite_token_store.hpp>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <chrono>
 #include <charconv>
 #include <csignal>
 #include <exception>
@@ -23,6 +28,7 @@
 #include <iostream>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -34,7 +40,7 @@ namespace fs = std::filesystem;
 using namespace clauster;
 
 constexpr std::string_view usage_text =
-    "usage: clausterd [-c FILE] [--host HOST] [--port N] [--ready-file PATH]\n"
+    "usage: clausterd [-c FILE] [--host HOST] [--port N] [--ready-file PATH] [--keeper-exe PATH]\n"
     "       clausterd --version | --help\n"
     "\n"
     "  -c, --config FILE    configuration file (else $CLAUSTER_CONFIG, ./clauster.yml,\n"
@@ -42,6 +48,8 @@ constexpr std::string_view usage_text =
     "      --host HOST      listen address (overrides the config's host)\n"
     "      --port N         listen port, 0 for an ephemeral one (overrides the config's port)\n"
     "      --ready-file P   once listening, atomically write http://<host>:<port> to P\n"
+    "      --keeper-exe P   the `clauster` executable that runs PTY keepers for Interactive\n"
+    "                       Sessions (default: `clauster` beside this clausterd)\n"
     "      --version        print the version and exit\n";
 
 struct command_line {
@@ -49,6 +57,7 @@ struct command_line {
     std::optional<std::string> host;
     std::optional<unsigned short> port;
     std::optional<fs::path> ready_file;
+    std::optional<fs::path> keeper_exe;
     bool version = false;
     bool help = false;
 };
@@ -61,7 +70,7 @@ std::optional<unsigned short> parse_port(std::string_view s) {
     return static_cast<unsigned short>(value);
 }
 
-/// A hand parser for the four flags (CLI11 belongs to apps/clauster).
+/// A hand parser for the flags (CLI11 belongs to apps/clauster).
 /// Accepts `--flag value` and `--flag=value`. @return the parsed line or why not.
 std::variant<command_line, std::string> parse_command_line(std::span<char*> args) {
     command_line out;
@@ -84,7 +93,8 @@ std::variant<command_line, std::string> parse_command_line(std::span<char*> args
             if (inline_value) return std::string(arg) + " takes no value";
             if (arg == "--version") out.version = true;
             else out.help = true;
-        } else if (arg == "-c" || arg == "--config" || arg == "--host" || arg == "--port" || arg == "--ready-file") {
+        } else if (arg == "-c" || arg == "--config" || arg == "--host" || arg == "--port" || arg == "--ready-file" ||
+                   arg == "--keeper-exe") {
             auto value = takes_value(arg);
             if (auto* why = std::get_if<std::string>(&value)) return *why;
             const auto v = std::get<std::string_view>(value);
@@ -97,15 +107,28 @@ std::variant<command_line, std::string> parse_command_line(std::span<char*> args
             } else if (arg == "--port") {
                 out.port = parse_port(v);
                 if (!out.port) return "invalid port '" + std::string(v) + "' (0-65535)";
-            } else {
+            } else if (arg == "--ready-file") {
                 if (v.empty()) return std::string("--ready-file needs a path");
                 out.ready_file = fs::path(v);
+            } else {
+                if (v.empty()) return std::string("--keeper-exe needs a path");
+                out.keeper_exe = fs::absolute(fs::path(v));
             }
         } else {
             return "unknown argument '" + std::string(arg) + "'";
         }
     }
     return out;
+}
+
+/// The `clauster` binary installed beside this clausterd (it provides
+/// `__pty-keeper__`). /proc/self/exe names us even when started through a
+/// relative path or a symlink.
+fs::path default_keeper_executable() {
+    std::error_code ec;
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return fs::path("clauster");  // not absolute: pty launches then fail with a clear error
+    return self.parent_path() / "clauster";
 }
 
 /// `http://<host>:<port>`, bracketing an IPv6 literal.
@@ -152,21 +175,54 @@ int run(std::span<char*> args) {
         return 2;
     }
 
-    // 2. The store, migrated before anything is served (fail closed).
+    // 2. The io thread, then everything that runs on it. Declaration order is
+    //    destruction order in reverse: the io_context outlives every object that
+    //    owns I/O objects or coroutine frames bound to it.
+    net::io_context ioc{1};
+
+    // The store, migrated before anything is served (fail closed).
     auto db = store::database::open(cfg.state_dir, {.backup_before_migrate = cfg.db.backup_before_migrate});
     if (!db) {
         std::cerr << "clauster: database error: " << db.error().message << "\n";
         return 1;
     }
     store::sqlite_token_store tokens{*db};
+    store::sqlite_instance_store instance_store{*db};
     core::system_clock clock;
+    core::local_executor processes{ioc.get_executor()};
     core::manager mgr{cfg, tokens, clock, env};
 
     // A missing claude binary is reported by /healthz (claude_ok: false), not fatal.
     mgr.refresh_claude_probe();
 
-    // 3. The HTTP front-end on one io thread; core lives on it too.
-    net::io_context ioc{1};
+    // 3. Bridge supervision. Bridges and keepers outlive this process; recovery
+    //    reattaches them before the first request is served, so the first
+    //    listing after a restart already holds each of them exactly once.
+    const fs::path keeper = cli.keeper_exe ? *cli.keeper_exe : default_keeper_executable();
+    if (std::error_code ec; !fs::is_regular_file(keeper, ec))
+        std::cerr << "clauster: warning: keeper executable " << keeper.string()
+                  << " not found; Interactive Session (pty) launches will fail\n";
+    mgr.enable_instances(ioc.get_executor(), instance_store, processes,
+                         core::instance_paths{.state_dir = mgr.config().state_dir,
+                                              .home = core::home_directory(mgr.env()),
+                                              .keeper_executable = keeper});
+    {
+        bool recovered = false;
+        std::exception_ptr recover_error;
+        net::co_spawn(ioc, mgr.instances().recover(), [&](std::exception_ptr e) {
+            recovered = true;
+            recover_error = e;
+            // The watches recovery started keep the context busy: only this
+            // completion decides when the startup run() returns.
+            ioc.stop();
+        });
+        ioc.run();
+        ioc.restart();
+        if (recover_error) std::rethrow_exception(recover_error);  // main() prints it, exit 1
+        if (!recovered) throw std::logic_error("instance recovery did not complete");
+    }
+
+    // 4. The HTTP front-end on the same io thread.
     http::server_options options;
     options.host = mgr.config().host;
     options.port = static_cast<unsigned short>(mgr.config().port);
@@ -175,6 +231,7 @@ int run(std::span<char*> args) {
     if (!port) {
         std::cerr << "clauster: cannot listen on " << options.host << ":" << options.port << ": "
                   << port.error().message() << "\n";
+        mgr.instances().shutdown();
         return 1;
     }
 
@@ -190,21 +247,30 @@ int run(std::span<char*> args) {
             std::cerr << "clauster: cannot write ready file " << cli.ready_file->string() << ": "
                       << written.error().message << "\n";
             server.stop();
-            ioc.run();
+            mgr.instances().shutdown();
             return 1;
         }
     }
 
-    // 4. Graceful shutdown: stop accepting, close connections, let the
-    //    coroutines unwind; run() returns when no work is left.
+    // 5. Graceful shutdown: stop accepting and close connections, stand the
+    //    bridge watches down (bridges and keepers keep running; the next start
+    //    reattaches them), then stop the loop: the exit watches of live bridges
+    //    would otherwise keep it busy for ever.
     net::signal_set signals{ioc, SIGINT, SIGTERM};
-    signals.async_wait([&server](const boost::system::error_code& ec, int signo) {
+    signals.async_wait([&server, &mgr, &ioc](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         std::cerr << "clauster: " << (signo == SIGINT ? "SIGINT" : "SIGTERM") << " received, shutting down"
                   << std::endl;
         server.stop();
+        mgr.instances().shutdown();
+        ioc.stop();
     });
     ioc.run();
+
+    // Let the closed sessions and cancelled waits unwind while everything they
+    // reference is alive; frames still pending are destroyed with ioc, last.
+    ioc.restart();
+    ioc.run_for(std::chrono::milliseconds(200));
     return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include "response.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -9,6 +10,7 @@
 
 namespace clauster::http {
 
+namespace net = boost::asio;
 namespace beast = boost::beast;
 
 namespace {
@@ -52,36 +54,54 @@ std::string_view request_handler::strip_root_path(std::string_view path) const {
     return rest;
 }
 
-response request_handler::dispatch(const request& req) {
+request_handler::routing request_handler::route_request(const request& req) {
+    routing out;
     const auto target = req.target();
     const auto url = boost::urls::parse_origin_form(std::string_view(target.data(), target.size()));
-    if (!url) return bad_request_response("invalid request target");
+    if (!url) {
+        out.answer = bad_request_response("invalid request target");
+        return out;
+    }
     const auto encoded = url->encoded_path();
     const auto path = strip_root_path(std::string_view(encoded.data(), encoded.size()));
 
     auto decision = guard_.check(req, path);
-    if (decision.rejection) return std::move(*decision.rejection);
+    if (decision.rejection) {
+        out.answer = std::move(*decision.rejection);
+        return out;
+    }
 
     auto match = routes_.match(req.method(), path);
     switch (match.outcome) {
-        case route_match::kind::found: {
-            const route_context ctx{req, match.params, mgr_, decision.identity};
-            return match.matched->handler(ctx);
-        }
+        case route_match::kind::found:
+            out.matched = match.matched;
+            out.params = std::move(match.params);
+            out.identity = std::move(decision.identity);
+            return out;
         case route_match::kind::method_not_allowed:
-            return method_not_allowed_response(match.allow_header());
+            out.answer = method_not_allowed_response(match.allow_header());
+            return out;
         case route_match::kind::not_found:
             break;
     }
     // TODO(http): an HTML 404 page for browser GETs outside /api and /ws once the UI exists.
-    return not_found_response();
+    out.answer = not_found_response();
+    return out;
 }
 
-response request_handler::handle(request&& req) {
+net::awaitable<response> request_handler::handle(request req) {
+    // Lifetime: `req`, `routed` and `ctx` live in this frame, which the session
+    // awaits; the route handler's context refers to them across its suspensions.
     const auto request_id = choose_request_id(header_value(req, "X-Request-Id"));
     response res;
     try {
-        res = dispatch(req);
+        routing routed = route_request(req);
+        if (routed.answer) {
+            res = std::move(*routed.answer);
+        } else {
+            const route_context ctx{req, routed.params, mgr_, routed.identity};
+            res = co_await routed.matched->handler(ctx);
+        }
     } catch (const std::exception& e) {
         // The catch-all of house style §3: log the cause, answer a generic 500.
         log_failure(req, request_id, e.what());
@@ -102,7 +122,7 @@ response request_handler::handle(request&& req) {
     } else {
         res.prepare_payload();
     }
-    return res;
+    co_return res;
 }
 
 response request_handler::finish_rejection(response res, std::string_view incoming_request_id) const {

@@ -8,15 +8,22 @@
 
 #include <clauster/core/manager.hpp>
 
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
 #include <string_view>
 
 namespace clauster::http {
 
-/// The pure request handler: `handle(request&&) → response`, no sockets.
+/// The pure request handler: `co_await handle(request) → response`, no sockets.
 ///
 /// Pipeline, outermost first (spec §2.1): request id and security headers on
 /// every answer; `root_path` stripped; the guard; the route table; a catch-all
 /// that logs and answers 500. The session only reads and writes bytes.
+///
+/// Everything before the route handler is synchronous; the route handler is a
+/// coroutine that may suspend on the manager (a spawn waits for readiness),
+/// during which the io thread serves other connections.
 ///
 /// @par Thread safety
 /// Not thread-safe; use from the io thread that owns the manager.
@@ -27,8 +34,11 @@ public:
     request_handler(core::manager& mgr, unsigned short bound_port, const logger& log,
                     route_table routes = make_route_table());
 
-    /// Answers @p req. Never throws: failures become 500 responses.
-    response handle(request&& req);
+    /// Answers @p req (taken by value: the coroutine frame owns it while the
+    /// route handler, which refers to it, is suspended). Never throws:
+    /// failures become 500 responses. Run it on the manager's io thread, and
+    /// keep this object alive until it completes.
+    boost::asio::awaitable<response> handle(request req);
 
     /// Finishes an error the session produced itself (the parser refused the
     /// request): standard headers, the request id (echoing @p incoming_request_id
@@ -39,7 +49,16 @@ public:
     const guard& request_guard() const { return guard_; }
 
 private:
-    response dispatch(const request& req);
+    /// What the synchronous part of the pipeline decided for one request.
+    struct routing {
+        std::optional<response> answer;  ///< set: send this, no handler runs
+        const route* matched = nullptr;  ///< set otherwise
+        path_params params;
+        std::optional<authenticated_as> identity;
+    };
+
+    /// Target parsing, root_path, guard and route lookup; never suspends.
+    routing route_request(const request& req);
     std::string_view strip_root_path(std::string_view path) const;
     void log_failure(const request& req, std::string_view request_id, std::string_view what) const;
 

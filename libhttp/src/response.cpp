@@ -57,6 +57,7 @@ beast::http::status to_status(const boost::system::error_code& ec) {
         case core::errc::invalid_state: return beast::http::status::conflict;
         case core::errc::conflict: return beast::http::status::conflict;
         case core::errc::unavailable: return beast::http::status::service_unavailable;
+        case core::errc::forbidden: return beast::http::status::forbidden;
     }
     return beast::http::status::internal_server_error;
 }
@@ -70,6 +71,7 @@ std::string_view to_code(const boost::system::error_code& ec) {
         case core::errc::invalid_state: return "invalid_state";
         case core::errc::conflict: return "conflict";
         case core::errc::unavailable: return "unavailable";
+        case core::errc::forbidden: return "forbidden";
     }
     return "internal";
 }

@@ -27,8 +27,10 @@ response make_error_response(boost::beast::http::status status, std::string_view
 /// `code` from @ref to_code, `detail` the failure's message.
 response make_error_response(const core::failure& f);
 
-/// The single mapping of error codes to HTTP statuses: `core::errc` values map
-/// to 404/409/422/409/409/503; anything else (another category) is 500.
+/// The single mapping of error codes to HTTP statuses: `core::errc` values
+/// `not_found` 404, `already_exists` 409, `invalid_argument` 422,
+/// `invalid_state` 409, `conflict` 409, `unavailable` 503, `forbidden` 403;
+/// anything else (another category) is 500.
 boost::beast::http::status to_status(const boost::system::error_code& ec);
 
 /// The stable machine-readable name of @p ec for the `code` field

@@ -5,6 +5,7 @@
 
 #include <clauster/core/manager.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include <functional>
@@ -31,6 +32,10 @@ using path_params = std::map<std::string, std::string, std::less<>>;
 
 /// Everything a route handler may look at. Handlers are pure: no I/O besides
 /// what @ref core::manager does, no access to the connection.
+///
+/// Passed by value into the handler coroutine (GCC 12 rule of house style §4);
+/// the references point into the frame of @ref request_handler::handle, which
+/// the session awaits, so they outlive every suspension of the handler.
 struct route_context {
     const request& req;
     const path_params& params;
@@ -39,7 +44,12 @@ struct route_context {
     const std::optional<authenticated_as>& identity;
 };
 
-using route_handler = std::function<response(const route_context&)>;
+/// A route handler: a coroutine on the io thread. It may suspend (a spawn waits
+/// up to ~15 s for readiness) while other connections are served; its own
+/// connection waits, so requests on one connection are answered in order.
+/// Write handlers as named functions taking @ref route_context by value, never
+/// as capturing lambdas (house style §4).
+using route_handler = std::function<boost::asio::awaitable<response>(route_context)>;
 
 /// One registered route.
 struct route {

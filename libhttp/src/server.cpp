@@ -242,10 +242,15 @@ net::awaitable<void> server::impl::run_session(std::shared_ptr<impl> self, tcp::
         }
 
         // Step 4: the pure handler. It never throws and never touches the socket.
+        // It may suspend (a spawn waits for readiness) while other sessions run;
+        // this session reads nothing more until it is answered, so pipelined
+        // requests are handled one at a time, in order (the next one waits in
+        // `buffer`). No deadline runs meanwhile: no operation is pending on the
+        // stream, and each read and write below arms its own.
         request req = parser.release();
         std::string method(sv(req.method_string()));
         std::string target(sv(req.target()));
-        response res = self->handler->handle(std::move(req));
+        response res = co_await self->handler->handle(std::move(req));
         const bool keep_alive = res.keep_alive();
 
         // Step 5: write under a deadline, so a client that stops reading is dropped.

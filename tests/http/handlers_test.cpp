@@ -13,6 +13,9 @@
 #include <clauster/store/database.hpp>
 #include <clauster/store/sqlite_token_store.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -32,6 +35,7 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+namespace net = boost::asio;
 using namespace clauster;
 using verb = boost::beast::http::verb;
 using field = boost::beast::http::field;
@@ -120,7 +124,13 @@ public:
         start(std::move(cfg));
     }
 
-    http::response handle(http::request req) { return handler_->handle(std::move(req)); }
+    /// Runs the handler coroutine to completion on a private io_context.
+    http::response handle(http::request req) {
+        net::io_context ioc{1};
+        auto answer = net::co_spawn(ioc, handler_->handle(std::move(req)), net::use_future);
+        ioc.run();
+        return answer.get();
+    }
 
     http::response get(std::string target, std::optional<std::string> bearer = std::nullopt) {
         return handle(make_request(verb::get, std::move(target), std::move(bearer)));
@@ -198,15 +208,19 @@ const std::vector<api_call> unimplemented_routes{
     {verb::get, "/sessions"},
     {verb::get, "/sessions/tracked"},
     {verb::get, "/sessions/adoptable"},
+    {verb::get, "/agents"},
+    {verb::post, "/agents"},
+    {verb::delete_, "/agents/0123abcd"},
+    {verb::post, "/agents/0123abcd/resume"},
+};
+
+/// The public instance routes; this fixture never enables instance supervision.
+const std::vector<api_call> instance_routes{
     {verb::get, "/instances"},
     {verb::post, "/instances"},
     {verb::get, "/instances/abc"},
     {verb::delete_, "/instances/abc"},
     {verb::post, "/instances/abc/resume"},
-    {verb::get, "/agents"},
-    {verb::post, "/agents"},
-    {verb::delete_, "/agents/0123abcd"},
-    {verb::post, "/agents/0123abcd/resume"},
 };
 
 }  // namespace
@@ -265,6 +279,7 @@ TEST_CASE_METHOD(handler_fixture, "an empty projects_root lists []", "[http]") {
 TEST_CASE_METHOD(handler_fixture, "/api and /api/v1 answer identically", "[http]") {
     start(base_config());
     auto calls = unimplemented_routes;
+    calls.insert(calls.end(), instance_routes.begin(), instance_routes.end());
     calls.push_back({verb::get, "/projects"});
     for (const auto& call : calls) {
         INFO(boost::beast::http::to_string(call.method) << " " << call.path);
@@ -276,7 +291,7 @@ TEST_CASE_METHOD(handler_fixture, "/api and /api/v1 answer identically", "[http]
     }
 }
 
-TEST_CASE_METHOD(handler_fixture, "the other 12 public routes answer 501 not_implemented", "[http]") {
+TEST_CASE_METHOD(handler_fixture, "the session and agent routes answer 501 not_implemented", "[http]") {
     start(base_config());
     for (const auto& call : unimplemented_routes) {
         for (const auto* prefix : {"/api", "/api/v1"}) {
@@ -286,6 +301,23 @@ TEST_CASE_METHOD(handler_fixture, "the other 12 public routes answer 501 not_imp
             CHECK(res.body() == R"({"detail":"not implemented yet","code":"not_implemented"})");
         }
     }
+}
+
+TEST_CASE_METHOD(handler_fixture, "instance routes answer 503 when supervision is not enabled", "[http]") {
+    start(base_config());
+    auto calls = instance_routes;
+    calls.push_back({verb::post, "/instances/abc/forget"});
+    for (const auto& call : calls) {
+        INFO(boost::beast::http::to_string(call.method) << " /api" << call.path);
+        check_error(handle(make_request(call.method, "/api" + call.path)), status::service_unavailable, "unavailable",
+                    "instance supervision is not enabled");
+    }
+    // forget is internal: not under /api/v1, and GET is not one of its methods.
+    check_error(handle(make_request(verb::post, "/api/v1/instances/abc/forget")), status::not_found, "not_found",
+                "Not Found");
+    const auto res = get("/api/instances/abc/forget");
+    CHECK(res.result() == status::method_not_allowed);
+    CHECK(header(res, "Allow") == "POST");
 }
 
 TEST_CASE_METHOD(handler_fixture, "unknown paths are 404 JSON, wrong methods 405 with Allow", "[http]") {
@@ -420,7 +452,7 @@ TEST_CASE_METHOD(handler_fixture, "auth on: the legacy api_token_hash authentica
 TEST_CASE_METHOD(handler_fixture, "auth off: unsafe requests from a foreign Origin are 403", "[http]") {
     start_with([](core::config& cfg) { cfg.auth.allowed_origins = {"https://Console.Example.com:443/"}; });
     const auto post = [&](std::optional<std::string> origin) {
-        return handle(make_request(verb::post, "/api/v1/instances", std::nullopt, std::move(origin)));
+        return handle(make_request(verb::post, "/api/v1/agents", std::nullopt, std::move(origin)));
     };
     check_error(post("http://evil.example"), status::forbidden, "forbidden", "origin check failed");
     check_error(post("http://localhost:9999"), status::forbidden, "forbidden", "origin check failed");
@@ -442,7 +474,7 @@ TEST_CASE_METHOD(handler_fixture, "auth off: unsafe requests from a foreign Orig
 TEST_CASE_METHOD(handler_fixture, "a non-loopback bind auto-allows no origin", "[http]") {
     start_with([](core::config& cfg) { cfg.host = "0.0.0.0"; });
     const auto res =
-        handle(make_request(verb::post, "/api/instances", std::nullopt, std::string("http://127.0.0.1:7621")));
+        handle(make_request(verb::post, "/api/agents", std::nullopt, std::string("http://127.0.0.1:7621")));
     CHECK(res.result() == status::forbidden);
 }
 
@@ -452,7 +484,7 @@ TEST_CASE_METHOD(handler_fixture, "auth on: tokens are exempt from the Origin ch
     const auto issued = mgr().tokens().issue("writer");
     REQUIRE(issued.has_value());
     const auto post = [&](std::optional<std::string> bearer, std::optional<std::string> origin) {
-        return handle(make_request(verb::post, "/api/instances", std::move(bearer), std::move(origin)));
+        return handle(make_request(verb::post, "/api/agents", std::move(bearer), std::move(origin)));
     };
     CHECK(post(issued->raw, std::nullopt).result() == status::not_implemented);
     CHECK(post(issued->raw, "http://evil.example").result() == status::not_implemented);
@@ -521,10 +553,20 @@ TEST_CASE_METHOD(handler_fixture, "request ids: a sane one is echoed, anything e
     CHECK(a != b);
 }
 
+namespace {
+
+/// A route handler that fails before answering (a coroutine, as all handlers are).
+net::awaitable<http::response> throwing_handler(http::route_context) {
+    throw std::runtime_error("kaboom");
+    co_return http::response{};
+}
+
+}  // namespace
+
 TEST_CASE_METHOD(handler_fixture, "security headers and request id on 401, 403, 404, 405 and 500", "[http]") {
     http::route_table routes = http::make_route_table();
     routes.add(http::route{verb::get, http::route_scope::root, "/boom", "boom",
-                           [](const http::route_context&) -> http::response { throw std::runtime_error("kaboom"); }});
+                           &throwing_handler});
     auto cfg = base_config();
     cfg.auth.enabled = true;
     start(std::move(cfg), std::move(routes));
@@ -567,6 +609,8 @@ TEST_CASE("to_status maps every core::errc once", "[http]") {
     CHECK(http::to_status(core::make_error_code(errc::invalid_state)) == status::conflict);
     CHECK(http::to_status(core::make_error_code(errc::conflict)) == status::conflict);
     CHECK(http::to_status(core::make_error_code(errc::unavailable)) == status::service_unavailable);
+    CHECK(http::to_status(core::make_error_code(errc::forbidden)) == status::forbidden);
+    CHECK(http::to_code(core::make_error_code(errc::forbidden)) == "forbidden");
     CHECK(http::to_status(std::make_error_code(std::errc::io_error)) == status::internal_server_error);
     CHECK(http::to_code(core::make_error_code(errc::already_exists)) == "already_exists");
     CHECK(http::to_code(std::make_error_code(std::errc::io_error)) == "internal");
@@ -620,4 +664,82 @@ TEST_CASE("the logger honours its threshold", "[http]") {
     log.warning("loud");
     CHECK(out.str().find("quiet") == std::string::npos);
     CHECK(out.str().find("WARNING clauster.http: loud") != std::string::npos);
+}
+
+//------------------------------------------------------------------------------
+// The spawn body (spec §2.3): type checks before the manager sees anything.
+
+TEST_CASE("parse_spawn_body: the body must be a JSON object with a project string", "[http]") {
+    const auto error_of = [](std::string_view body) {
+        const auto parsed = http::parse_spawn_body(body);
+        REQUIRE_FALSE(parsed.has_value());
+        CHECK(parsed.error().code == core::make_error_code(core::errc::invalid_argument));
+        return parsed.error().message;
+    };
+    for (const auto* body : {"", "   ", "[]", "\"p\"", "42", "null", "{", "{\"project\": \"a\"} x"}) {
+        INFO(body);
+        CHECK(error_of(body) == "body must be a JSON object");
+    }
+    for (const auto* body : {"{}", R"({"project": ""})", R"({"project": 1})", R"({"project": null})",
+                             R"({"project": ["a"]})", R"({"spawn_mode": "worktree"})"}) {
+        INFO(body);
+        CHECK(error_of(body) == "body must include a 'project' string");
+    }
+    for (const auto* name : {"channel", "spawn_mode", "permission_mode", "resume_mode", "name", "sandbox",
+                             "resume_session_id"}) {
+        for (const auto* bad : {"1", "true", "{}", "[\"x\"]", "1.5"}) {
+            const auto body = std::string(R"({"project": "alpha", ")") + name + "\": " + bad + "}";
+            INFO(body);
+            CHECK(error_of(body) == std::string(name) + " must be a string");
+        }
+    }
+}
+
+TEST_CASE("parse_spawn_body: strings pass through unvalidated, null and unknown fields are absent", "[http]") {
+    const auto parsed = http::parse_spawn_body(
+        R"({"project": "alpha", "channel": "remote-control", "spawn_mode": "bogus", "permission_mode": "plan",
+            "resume_mode": "pty", "name": "  my bridge ", "sandbox": "on", "resume_session_id": "x",
+            "trust": true, "extra": [1, 2]})");
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->project == "alpha");
+    CHECK(parsed->channel == "remote-control");
+    CHECK(parsed->spawn_mode == "bogus");  // the manager rejects bad values (422)
+    CHECK(parsed->permission_mode == "plan");
+    CHECK(parsed->resume_mode == "pty");
+    CHECK(parsed->name == "  my bridge ");  // the manager strips it
+    CHECK(parsed->sandbox == "on");
+    CHECK(parsed->resume_session_id == "x");
+    CHECK_FALSE(parsed->trust);  // never over HTTP
+
+    const auto minimal = http::parse_spawn_body(R"({"project": "beta", "name": null, "channel": null})");
+    REQUIRE(minimal.has_value());
+    CHECK(minimal->project == "beta");
+    CHECK_FALSE(minimal->name);
+    CHECK_FALSE(minimal->channel);
+    CHECK_FALSE(minimal->spawn_mode);
+}
+
+TEST_CASE("spawn_result_json: Instance fields plus created, reason and warnings", "[http]") {
+    core::spawn_result r;
+    r.inst.instance_id = "11111111-2222-4333-8444-555555555555";
+    r.inst.project = "alpha";
+    r.inst.label = "alpha";
+    r.created = false;
+    r.reason = "a live standard bridge already exists";
+    r.warnings = {"w1", "w2"};
+    const auto jv = http::spawn_result_json(r);
+    const auto& o = jv.as_object();
+    CHECK(o.size() == 33);  // 30 Instance fields + 3
+    CHECK(o.at("instance_id") == boost::json::value("11111111-2222-4333-8444-555555555555"));
+    CHECK(o.at("created") == boost::json::value(false));
+    CHECK(o.at("reason") == boost::json::value("a live standard bridge already exists"));
+    CHECK(boost::json::serialize(o.at("warnings")) == R"(["w1","w2"])");
+
+    r.created = true;
+    r.reason.reset();
+    r.warnings.clear();
+    const auto fresh = http::spawn_result_json(r);
+    CHECK(fresh.at("created") == boost::json::value(true));
+    CHECK(fresh.at("reason").is_null());
+    CHECK(fresh.at("warnings").as_array().empty());
 }

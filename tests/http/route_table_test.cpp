@@ -41,11 +41,13 @@ const std::vector<public_route> spec_routes{
     {verb::post, "/agents/0123abcd/resume", "/agents/{job_id}/resume"},
 };
 
-clauster::http::response dummy(const clauster::http::route_context&) { return {}; }
+boost::asio::awaitable<clauster::http::response> dummy(clauster::http::route_context) {
+    co_return clauster::http::response{};
+}
 
 }  // namespace
 
-TEST_CASE("route table: exactly the 13 public routes of spec 2.2 plus /healthz", "[http]") {
+TEST_CASE("route table: exactly the 13 public routes of spec 2.2, forget and /healthz", "[http]") {
     const auto table = make_route_table();
     std::size_t public_count = 0;
     std::set<std::string> names;
@@ -54,7 +56,8 @@ TEST_CASE("route table: exactly the 13 public routes of spec 2.2 plus /healthz",
         if (r.scope == route_scope::public_api) ++public_count;
     }
     CHECK(public_count == 13);
-    CHECK(table.routes().size() == 14);
+    CHECK(table.routes().size() == 15);
+    CHECK(names.contains("forget_instance"));
     CHECK(names.contains("healthz"));
     CHECK(names.contains("list_projects"));
 }
@@ -83,6 +86,8 @@ TEST_CASE("route table: served_paths lists both prefixes for public routes", "[h
             REQUIRE(paths.size() == 2);
             CHECK(paths[0] == "/api" + r.pattern);
             CHECK(paths[1] == "/api/v1" + r.pattern);
+        } else if (r.scope == route_scope::internal_api) {
+            CHECK(paths == std::vector<std::string>{"/api" + r.pattern});
         } else {
             CHECK(paths == std::vector<std::string>{"/healthz"});
         }
@@ -98,6 +103,17 @@ TEST_CASE("route table: unknown /api/v1 paths are 404", "[http]") {
         CHECK(table.match(verb::get, path).outcome == route_match::kind::not_found);
         CHECK(table.match(verb::post, path).outcome == route_match::kind::not_found);
     }
+}
+
+TEST_CASE("route table: forget is internal, under /api only", "[http]") {
+    const auto table = make_route_table();
+    const auto m = table.match(verb::post, "/api/instances/abc/forget");
+    REQUIRE(m.outcome == route_match::kind::found);
+    CHECK(m.matched->name == "forget_instance");
+    CHECK(m.matched->scope == route_scope::internal_api);
+    CHECK(m.params.at("instance_id") == "abc");
+    CHECK(table.match(verb::post, "/api/v1/instances/abc/forget").outcome == route_match::kind::not_found);
+    CHECK(table.match(verb::get, "/api/instances/abc/forget").outcome == route_match::kind::method_not_allowed);
 }
 
 TEST_CASE("route table: /healthz lives at the root only", "[http]") {

@@ -378,6 +378,21 @@ TEST_CASE_METHOD(daemon_fixture, "clausterd command line", "[http][slow]") {
         CHECK(WEXITSTATUS(*st) == 0);
         CHECK(stdout_of("version").starts_with("clausterd "));
     }
+    SECTION("--help documents every flag") {
+        auto p = spawn({"--help"}, "help");
+        const auto st = p->wait_for(20s);
+        REQUIRE(st);
+        CHECK(WEXITSTATUS(*st) == 0);
+        for (const auto* flag : {"--config", "--host", "--port", "--ready-file", "--keeper-exe", "--version"})
+            CHECK(stdout_of("help").find(flag) != std::string::npos);
+    }
+    SECTION("--keeper-exe needs a path") {
+        auto p = spawn({"--keeper-exe="}, "nokeeper");
+        const auto st = p->wait_for(20s);
+        REQUIRE(st);
+        CHECK(WEXITSTATUS(*st) == 2);
+        CHECK(stderr_of("nokeeper").starts_with("clausterd: --keeper-exe needs a path"));
+    }
     SECTION("an unknown flag prints usage and exits 2") {
         auto p = spawn({"--frobnicate"}, "bad");
         const auto st = p->wait_for(20s);

@@ -28,10 +28,12 @@ struct server_options {
 /// The HTTP front-end of a @ref core::manager (Boost.Beast, coroutines).
 ///
 /// Serves the routes of the pure request handler on one executor: per
-/// connection it reads a request under a deadline and size limits, answers it
-/// synchronously (core is not thread-safe and lives on this executor), writes
-/// the answer and keeps the connection alive when the client allows. A
-/// malformed request gets a 400/413/431 JSON error and the connection closes.
+/// connection it reads a request under a deadline and size limits, awaits its
+/// answer on this executor (core is not thread-safe and lives here; a handler
+/// that waits, such as a spawn, suspends only its own connection), writes the
+/// answer and keeps the connection alive when the client allows. Requests on
+/// one connection are answered one at a time, in order. A malformed request
+/// gets a 400/413/431 JSON error and the connection closes.
 /// Beast stays out of this header.
 ///
 /// @par Thread safety
