@@ -10,6 +10,9 @@ CLAUSTER_PACKAGES=(
   libsqlitecpp-dev libsqlite3-dev libcli11-dev catch2 libyaml-cpp-dev libsodium-dev
 )
 
+# Only bench/ needs these: a load generator, the nginx baseline and curl.
+CLAUSTER_BENCH_PACKAGES=(wrk nginx-light curl iproute2)
+
 log() { printf '==> %s\n' "$*" >&2; }
 
 # Installs what is missing, and only that: a second run touches nothing.
