@@ -8,6 +8,8 @@
 
 #include <boost/system/system_error.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -24,27 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh directory under the system temp dir, removed with its content.
-class scratch_dir {
-public:
-    scratch_dir() {
-        std::string pattern = (fs::temp_directory_path() / "clauster-config-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const fs::path& rel) const { return path_ / rel; }
-
-private:
-    fs::path path_;
-};
+using scratch_dir = clauster::test::temp_dir;
 
 void write_file(const fs::path& p, std::string_view content) {
     fs::create_directories(p.parent_path());

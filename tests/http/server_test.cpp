@@ -21,6 +21,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -53,27 +55,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using clauster::test::temp_dir;
+
 //------------------------------------------------------------------------------
 // Local helpers: a temp dir, a spawned child, and a tiny client.
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "clauster-e2e-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

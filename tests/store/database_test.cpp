@@ -6,6 +6,8 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -28,26 +30,8 @@ using clauster::store::open_options;
 
 namespace {
 
-/// A fresh directory under the system temp dir, removed with everything in it.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "clauster-db-test-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
+using clauster::test::temp_dir;
 
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 unsigned mode_of(const fs::path& p) {
     struct stat st{};

@@ -9,6 +9,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -26,26 +28,8 @@ using clauster::store::sqlite_token_store;
 
 namespace {
 
-/// A fresh directory under the system temp dir, removed with everything in it.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "clauster-token-test-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
+using clauster::test::temp_dir;
 
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
 
 using time_point = std::chrono::system_clock::time_point;
 
