@@ -2,6 +2,8 @@
 
 #include "cmd_api_token.hpp"
 #include "cmd_hash.hpp"
+#include "cmd_instances.hpp"
+#include "cmd_pty_keeper.hpp"
 
 #include <clauster/core/version.hpp>
 
@@ -51,6 +53,8 @@ std::unique_ptr<CLI::App> make_app(std::shared_ptr<global_options> global) {
 
     setup_api_token(*app, global);
     setup_hash(*app, global);
+    setup_instances(*app, global);
+    setup_pty_keeper(*app);
     app->add_subcommand("run", "Run the server (executes clausterd)")->callback([global] { run_server(*global); });
     return app;
 }

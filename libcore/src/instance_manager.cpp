@@ -98,6 +98,10 @@ std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
 }  // namespace
 
+std::string untrusted_message(const fs::path& project_path) {
+    return "directory not trusted: " + project_path.string() + "." + std::string(untrusted_api_hint);
+}
+
 //------------------------------------------------------------------------------
 
 struct instance_manager::impl : std::enable_shared_from_this<impl> {
@@ -591,7 +595,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         if (!valid) co_return valid.error();
         if (proj->trust_state != trust_state::trusted && !request.trust)
             co_return make_failure(errc::conflict,
-                                   "directory not trusted: " + proj->path.string() + ". Use the Trust action first.");
+                                   untrusted_message(proj->path));
         self->acknowledge_remote_control_once();
 
         auto lock = co_await lock_project(self, proj->name);
@@ -730,7 +734,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         }
         if (proj->trust_state != trust_state::trusted)
             co_return make_failure(errc::conflict,
-                                   "directory not trusted: " + proj->path.string() + ". Use the Trust action first.");
+                                   untrusted_message(proj->path));
         auto lock = co_await lock_project(self, target.project);
         if (!lock) co_return lock.error();
         instance* inst = self->find(*id);
@@ -755,48 +759,62 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         if (!read_only) {
             for (auto& [id, inst] : self->instances) self->persist(inst);
         }
-        self->adopt_from_pointers();
-        co_return;
+        co_await adopt_from_pointers(self);
+    }
+
+    bool is_managed_pid(int pid) const {
+        for (const auto& [id, inst] : instances)
+            if (inst.bridge && inst.bridge->pid == pid) return true;
+        return false;
     }
 
     /// Live Server Mode bridges known only by their pointer (started by hand, or a
     /// lost row) become managed RUNNING instances with a deterministic id.
-    void adopt_from_pointers() {
-        std::set<int> managed;
-        for (auto& [id, inst] : instances)
-            if (inst.bridge) managed.insert(inst.bridge->pid);
-        for (const auto& proj : projects.list()) {
-            const auto pointer = read_bridge_pointer(bridge_pointer_path(paths.home, proj.path));
-            if (!pointer || !pointer->proc_start_ticks || managed.contains(pointer->pid)) continue;
+    ///
+    /// Each adoption re-reads the rows under the project lock: a bridge another
+    /// process is launching right now writes its pointer only after that process
+    /// saved its row under the same lock, so the bridge is never adopted twice.
+    static net::awaitable<void> adopt_from_pointers(std::shared_ptr<impl> self) {
+        for (const auto& proj : self->projects.list()) {
+            const auto pointer = read_bridge_pointer(bridge_pointer_path(self->paths.home, proj.path));
+            if (!pointer || !pointer->proc_start_ticks || self->is_managed_pid(pointer->pid)) continue;
             const process_identity who{pointer->pid, pointer->proc_start_ticks, std::nullopt, std::nullopt};
-            if (!exec.is_live(who, process_role::standard_bridge)) continue;
-            const auto cwd = exec.cwd_of(pointer->pid);
+            if (!self->exec.is_live(who, process_role::standard_bridge)) continue;
+            const auto cwd = self->exec.cwd_of(pointer->pid);
             std::error_code ec;
             if (!cwd || !fs::equivalent(*cwd, proj.path, ec)) continue;
 
-            instance inst;
-            inst.instance_id = uuid_from_seed("clauster.adopted|" + proj.name + "|" + pointer->environment_id + "|" +
-                                              std::to_string(pointer->pid) + "|" +
-                                              std::to_string(*pointer->proc_start_ticks));
-            if (find(inst.instance_id)) continue;
-            inst.project = proj.name;
-            inst.label = proj.name;
-            inst.bridge = exec.identify(pointer->pid).value_or(who);
-            inst.resume_mode = launch_mode::standard;
-            inst.spawn_mode = cfg.instance_defaults.spawn_mode;
-            inst.permission_mode = cfg.instance_defaults.permission_mode;
-            inst.status = instance_status::running;
-            if (!pointer->environment_id.empty()) {
-                inst.environment_id = pointer->environment_id;
-                inst.url = "https://claude.ai/code?environment=" + pointer->environment_id;
-            }
-            if (!pointer->session_id.empty()) inst.starter_session_id = pointer->session_id;
-            inst.created_at = clk.now();
-            const std::string id = inst.instance_id;
-            remember(std::move(inst));
-            persist(*find(id));
-            start_watches(id);
+            auto lock = co_await lock_project(self, proj.name);
+            if (!lock) continue;
+            self->sync_from_store();
+            if (self->is_managed_pid(pointer->pid)) continue;
+            self->adopt(proj, *pointer, who);
         }
+    }
+
+    void adopt(const project& proj, const bridge_pointer& pointer, const process_identity& who) {
+        instance inst;
+        inst.instance_id = uuid_from_seed("clauster.adopted|" + proj.name + "|" + pointer.environment_id + "|" +
+                                          std::to_string(pointer.pid) + "|" +
+                                          std::to_string(*pointer.proc_start_ticks));
+        if (find(inst.instance_id)) return;
+        inst.project = proj.name;
+        inst.label = proj.name;
+        inst.bridge = exec.identify(pointer.pid).value_or(who);
+        inst.resume_mode = launch_mode::standard;
+        inst.spawn_mode = cfg.instance_defaults.spawn_mode;
+        inst.permission_mode = cfg.instance_defaults.permission_mode;
+        inst.status = instance_status::running;
+        if (!pointer.environment_id.empty()) {
+            inst.environment_id = pointer.environment_id;
+            inst.url = "https://claude.ai/code?environment=" + pointer.environment_id;
+        }
+        if (!pointer.session_id.empty()) inst.starter_session_id = pointer.session_id;
+        inst.created_at = clk.now();
+        const std::string id = inst.instance_id;
+        remember(std::move(inst));
+        persist(*find(id));
+        start_watches(id);
     }
 };
 

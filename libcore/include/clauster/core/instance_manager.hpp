@@ -20,6 +20,13 @@
 
 namespace clauster::core {
 
+/// The hint that ends the untrusted-directory refusal for API callers (spec §2.3);
+/// the CLI replaces it with its own (`Pass --trust …`).
+inline constexpr std::string_view untrusted_api_hint = " Use the Trust action first.";
+
+/// The untrusted-directory refusal: `directory not trusted: <path>.` + @ref untrusted_api_hint.
+std::string untrusted_message(const std::filesystem::path& project_path);
+
 /// A request to launch a bridge (`POST /api/instances`, `clauster start`).
 /// Absent options take the configured defaults; values are the wire strings
 /// and are validated by the manager (422 on a bad one).
