@@ -10,6 +10,7 @@
 #include <clauster/core/claude_probe.hpp>
 #include <clauster/core/crypto.hpp>
 #include <clauster/core/file_lock.hpp>
+#include <clauster/core/proc_fs.hpp>
 #include <clauster/core/pty_keeper.hpp>
 #include <clauster/core/redaction.hpp>
 
@@ -759,7 +760,67 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         if (!read_only) {
             for (auto& [id, inst] : self->instances) self->persist(inst);
         }
+        self->recover_keepers();
         co_await adopt_from_pointers(self);
+    }
+
+    /// Live PTY keepers whose sidecar no row claims (a lost row) come back as
+    /// managed Interactive Sessions. An Interactive Session's label is its
+    /// project, so the sidecar's stem names the project.
+    void recover_keepers() {
+        const fs::path dir = logs_dir(paths.state_dir);
+        std::error_code ec;
+        std::set<int> claimed;
+        std::set<std::string, std::less<>> claimed_stems;
+        for (const auto& [id, inst] : instances) {
+            if (inst.keeper) claimed.insert(inst.keeper->pid);
+            if (inst.log_stem) claimed_stems.insert(*inst.log_stem);
+        }
+        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+            const std::string name = it->path().filename().string();
+            if (!name.ends_with(".keeper.json")) continue;
+            const auto stem = log_stem_of(name);
+            if (!stem || claimed_stems.contains(*stem)) continue;
+            const auto sidecar = read_keeper_sidecar(it->path());
+            if (!sidecar || sidecar->keeper_pid <= 0 || claimed.contains(sidecar->keeper_pid)) continue;
+            const process_identity keeper{sidecar->keeper_pid, sidecar->keeper_start_ticks, sidecar->boot_id,
+                                          std::nullopt};
+            if (!sidecar->keeper_start_ticks || !exec.is_live(keeper, process_role::keeper)) continue;
+            const std::string project_name = stem->substr(0, stem->find_last_of('-', stem->find_last_of('-') - 1));
+            const auto proj = projects.find(project_name);
+            if (!proj) continue;
+
+            instance inst;
+            inst.instance_id = uuid_from_seed("clauster.keeper|" + *stem + "|" + std::to_string(keeper.pid) + "|" +
+                                              std::to_string(*keeper.start_ticks));
+            if (find(inst.instance_id)) continue;
+            inst.project = proj->name;
+            inst.label = proj->name;
+            inst.keeper = exec.identify(keeper.pid).value_or(keeper);
+            inst.resume_mode = launch_mode::pty;
+            inst.permission_mode = cfg.instance_defaults.permission_mode;
+            inst.log_stem = *stem;
+            inst.bridge_debug_log_path = log_set_for(dir, *stem).debug_log;
+            // The bridge's own argv (after the keeper's `--`) says how it runs.
+            if (const auto argv = read_cmdline(keeper.pid)) {
+                const auto sep = std::find(argv->begin(), argv->end(), "--");
+                for (auto a = sep; a != argv->end() && a + 1 != argv->end(); ++a) {
+                    if (*a == "--worktree") {
+                        inst.worktree_name = *(a + 1);
+                        inst.spawn_mode = spawn_mode::worktree;
+                    }
+                    if (*a == "--permission-mode")
+                        inst.permission_mode = parse_permission_mode(*(a + 1)).value_or(inst.permission_mode);
+                }
+            }
+            inst.status = instance_status::starting;
+            if (observe(inst) == readiness::ready) inst.status = instance_status::running;
+            inst.created_at = clk.now();
+            const std::string id = inst.instance_id;
+            remember(std::move(inst));
+            persist(*find(id));
+            start_watches(id);
+        }
     }
 
     bool is_managed_pid(int pid) const {

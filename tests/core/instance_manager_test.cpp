@@ -423,3 +423,27 @@ TEST_CASE("a hand-started Server Mode bridge is adopted from its pointer", "[cor
     b.run(b.mgr->recover());
     CHECK(b.mgr->list().at(0).instance_id == listed[0].instance_id);
 }
+
+TEST_CASE("a live keeper whose row was lost is recovered from its sidecar", "[core][instances]") {
+    bench b;
+    core::spawn_request r;
+    r.resume_mode = "pty";
+    r.spawn_mode = "worktree";
+    std::filesystem::create_directories(b.root / "api" / ".git");
+    const auto inst = b.spawn_ok(r).inst;
+    REQUIRE(inst.status == instance_status::running);
+    b.store.rows.clear();
+    b.rebuild();
+    b.run(b.mgr->recover());
+    const auto listed = b.mgr->list();
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].resume_mode == core::launch_mode::pty);
+    CHECK(listed[0].status == instance_status::running);
+    CHECK(listed[0].keeper->pid == inst.keeper->pid);
+    CHECK(listed[0].worktree_name == inst.worktree_name);
+    CHECK(listed[0].url == "https://claude.ai/code/session_01TESTPTYSESSIONAAAAA");
+    CHECK(b.store.rows.size() == 1);
+    auto stopped = b.run(b.mgr->stop(listed[0].instance_id));
+    REQUIRE(stopped.has_value());
+    CHECK_FALSE(b.pid_alive(inst.keeper->pid));
+}
