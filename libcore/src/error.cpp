@@ -23,6 +23,7 @@ public:
             case errc::conflict: return "conflict";
             case errc::unavailable: return "unavailable";
             case errc::forbidden: return "forbidden";
+            case errc::bad_gateway: return "bad gateway";
         }
         return "unknown clauster error";
     }

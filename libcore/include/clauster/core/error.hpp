@@ -22,6 +22,8 @@ enum class errc {
     unavailable,
     /// Refused by policy (e.g. the bypassPermissions ceiling): HTTP 403.
     forbidden,
+    /// An upstream program we drive failed (e.g. `claude --bg` dispatch): HTTP 502.
+    bad_gateway,
 };
 
 /// The Boost.System category of @ref errc.

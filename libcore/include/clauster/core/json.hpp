@@ -1,11 +1,14 @@
 #pragma once
 
 #include <clauster/core/api_token.hpp>
+#include <clauster/core/background_job.hpp>
+#include <clauster/core/error.hpp>
 #include <clauster/core/instance.hpp>
 #include <clauster/core/project.hpp>
 
 #include <boost/json/fwd.hpp>
 #include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
 
 namespace clauster::core {
 
@@ -26,5 +29,24 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const api_t
 /// yet). Internal fields (`log_stem`, boot ids of the keeper, `created_at`,
 /// `updated_at`) are not on the wire.
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const instance& inst);
+
+/// A background job (spec §3.3): every field in the spec's order, absent
+/// optionals as `null` (`worker_pid` is `null` unless the worker is alive).
+/// Defined in background_job_json.cpp.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const background_job& job);
+
+/// The inverse of the above (round trips; `permission_mode`/`model` are not on the wire).
+background_job tag_invoke(boost::json::value_to_tag<background_job>, const boost::json::value& jv);
+
+/// `{"id", "settled", "removed", "detail"}`.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const stop_result& r);
+
+/// Reads a `POST /api/agents` body with the spec's type messages (§2.5):
+/// `project must be a string` (missing, null or not a string), `<field> must be a
+/// string` for `prompt`, `rc_name`, `model`, `permission_mode` (present, not null,
+/// not a string). A non-object body is `request body must be a JSON object`.
+/// Everything else (names, empties, the prompt rule) is checked by
+/// `background_agents::dispatch`. @par Errors `invalid_argument`.
+outcome<agent_request> parse_agent_request(const boost::json::value& body);
 
 }  // namespace clauster::core
