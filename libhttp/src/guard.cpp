@@ -192,7 +192,9 @@ guard_result guard::check(const request& req, std::string_view path) {
     // 3. Public paths.
     if (is_public_path(path)) return result;
 
-    // 4. API docs: absent when disabled (fall through to the 404), else guarded like /api.
+    // 4. API docs (spec §4.4 step 4, §4.8). Disabled: fall through, and the router
+    //    answers its plain 404 (make_route_table registers neither route). Enabled:
+    //    anonymous callers get the 401 JSON of /api, never the login redirect.
     if (is_docs_path(path)) {
         if (cfg.api.openapi_enabled && !result.identity) result.rejection = unauthorized_response();
         return result;

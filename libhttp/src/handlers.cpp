@@ -1,12 +1,21 @@
 #include "handlers.hpp"
 
+#include "api_docs.hpp"
+#include "openapi.hpp"
 #include "response.hpp"
 
 #include <clauster/core/json.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
 
 
 namespace clauster::http {
@@ -26,32 +35,215 @@ boost::json::value optional_value(const std::optional<T>& v) {
 
 //------------------------------------------------------------------------------
 
-route_table make_route_table() {
+route_table make_route_table(const core::config& cfg) {
+    using beast::http::status;
     using beast::http::verb;
-    route_table t;
-    const auto pub = [&t](verb m, std::string pattern, std::string name, route_handler h) {
-        t.add(route{m, route_scope::public_api, std::move(pattern), std::move(name), std::move(h)});
+    namespace json = boost::json;
+
+    // Documentation shorthands (openapi.hpp turns these into the document).
+    const auto ok = [](std::string description = "OK") { return response_doc{status::ok, std::move(description)}; };
+    const auto err = [](status s, std::string description) { return response_doc{s, std::move(description)}; };
+    const auto not_yet = response_doc{status::not_implemented, "not implemented yet"};
+    const auto no_supervision = response_doc{status::service_unavailable, "instance supervision is not enabled"};
+    const auto str = [](json::value extra = json::object{}) {
+        auto s = extra.as_object();
+        s["type"] = json::array{"string", "null"};
+        return json::value(std::move(s));
     };
+    const auto enum_of = [&str](std::initializer_list<std::string_view> values) {
+        json::array e;
+        for (const auto v : values) e.emplace_back(v);
+        e.emplace_back(nullptr);
+        return str(json::object{{"enum", std::move(e)}});
+    };
+    const std::string instance_param = "an instance id, a project name, or a unique prefix of an instance id";
+    const std::string job_param = "background job id, 8 lower-case hex digits";
+
+    route_table t;
+    const auto pub = [&t](verb m, std::string pattern, std::string name, route_handler h, route_doc d) {
+        t.add(route{m, route_scope::public_api, std::move(pattern), std::move(name), std::move(h), std::move(d)});
+    };
+
     // Spec §2.2, in its order.
-    pub(verb::get, "/projects", "list_projects", handlers::list_projects);
-    pub(verb::get, "/sessions", "list_sessions", handlers::not_implemented);
-    pub(verb::get, "/sessions/tracked", "list_tracked_sessions", handlers::not_implemented);
-    pub(verb::get, "/sessions/adoptable", "list_adoptable_sessions", handlers::not_implemented);
-    pub(verb::get, "/instances", "list_instances", handlers::list_instances);
-    pub(verb::post, "/instances", "spawn_instance", handlers::spawn_instance);
-    pub(verb::get, "/instances/{instance_id}", "get_instance", handlers::get_instance);
-    pub(verb::delete_, "/instances/{instance_id}", "stop_instance", handlers::stop_instance);
-    pub(verb::post, "/instances/{instance_id}/resume", "resume_instance", handlers::resume_instance);
-    pub(verb::get, "/agents", "list_agents", handlers::not_implemented);
-    pub(verb::post, "/agents", "dispatch_agent", handlers::not_implemented);
-    pub(verb::delete_, "/agents/{job_id}", "stop_agent", handlers::not_implemented);
-    pub(verb::post, "/agents/{job_id}/resume", "resume_agent", handlers::not_implemented);
+    pub(verb::get, "/projects", "list_projects", handlers::list_projects,
+        {.summary = "List projects, sorted by lower-cased name",
+         .tags = {"projects"},
+         .response_schema = array_of(schema_ref("Project"))});
+    pub(verb::get, "/sessions", "list_sessions", handlers::not_implemented,
+        {.summary = "External working sessions grouped by project",
+         .tags = {"sessions"},
+         .response_schema = json::object{{"type", "object"},
+                                         {"additionalProperties", array_of(schema_ref("WorkingSession"))}},
+         .errors = {not_yet}});
+    pub(verb::get, "/sessions/tracked", "list_tracked_sessions", handlers::not_implemented,
+        {.summary = "Working sessions of each managed bridge, keyed by instance id",
+         .tags = {"sessions"},
+         .response_schema = json::object{{"type", "object"},
+                                         {"additionalProperties", array_of(schema_ref("WorkingSession"))}},
+         .errors = {not_yet}});
+    pub(verb::get, "/sessions/adoptable", "list_adoptable_sessions", handlers::not_implemented,
+        {.summary = "Projects whose external session is adoptable (sorted)",
+         .tags = {"sessions"},
+         .response_schema = array_of(json::object{{"type", "string"}}),
+         .errors = {not_yet}});
+    pub(verb::get, "/instances", "list_instances", handlers::list_instances,
+        {.summary = "All managed bridges, in registration order",
+         .tags = {"instances"},
+         .response_schema = array_of(schema_ref("Instance")),
+         .errors = {no_supervision}});
+    pub(verb::post, "/instances", "spawn_instance", handlers::spawn_instance,
+        {.summary = "Spawn a bridge (blocks up to ~15 s for readiness)",
+         .tags = {"instances"},
+         .request_body =
+             json::object{
+                 {"type", "object"},
+                 {"required", json::array{"project"}},
+                 {"properties",
+                  json::object{
+                      {"project", json::object{{"type", "string"}, {"minLength", 1}}},
+                      {"channel", enum_of({"remote-control", "hosted"})},
+                      {"spawn_mode", enum_of({"same-dir", "worktree", "session"})},
+                      {"permission_mode", enum_of({"default", "plan", "acceptEdits", "auto", "dontAsk",
+                                                   "bypassPermissions", "inherit"})},
+                      {"resume_mode", enum_of({"standard", "pty"})},
+                      {"name", str(json::object{{"maxLength", 128}})},
+                      {"sandbox", enum_of({"default", "on", "off"})},
+                      {"resume_session_id", str()},
+                  }}},
+         .successes = {{status::created, "something was launched"},
+                       {status::ok, "an existing live instance came back (created: false)"}},
+         .response_schema = schema_ref("SpawnResult"),
+         .errors = {err(status::not_found, "unknown project"),
+                    err(status::unprocessable_entity, "bad option or type"),
+                    err(status::forbidden, "bypassPermissions not allowed for this project"),
+                    err(status::conflict, "spawn error: untrusted directory, max_bridges cap, launch failure"),
+                    no_supervision}});
+    pub(verb::get, "/instances/{instance_id}", "get_instance", handlers::get_instance,
+        {.summary = "One bridge or hosted instance",
+         .tags = {"instances"},
+         .response_schema = schema_ref("Instance"),
+         .errors = {err(status::not_found, "no such instance"), err(status::conflict, "ambiguous reference"),
+                    no_supervision},
+         .param_descriptions = {{"instance_id", instance_param}}});
+    pub(verb::delete_, "/instances/{instance_id}", "stop_instance", handlers::stop_instance,
+        {.summary = "Stop an instance",
+         .tags = {"instances"},
+         .successes = {ok("the instance after the stop")},
+         .response_schema = schema_ref("Instance"),
+         .errors = {err(status::not_found, "no managed instance"), err(status::conflict, "ambiguous reference"),
+                    no_supervision},
+         .param_descriptions = {{"instance_id", instance_param}}});
+    pub(verb::post, "/instances/{instance_id}/resume", "resume_instance", handlers::resume_instance,
+        {.summary = "Resume a stopped or crashed instance (standard: usually a new instance id)",
+         .tags = {"instances"},
+         .response_schema = schema_ref("SpawnResult"),
+         .errors = {err(status::not_found, "no such instance"), err(status::unprocessable_entity, "invalid"),
+                    err(status::forbidden, "the stored bypassPermissions mode is no longer allowed"),
+                    err(status::conflict, "spawn failure or ambiguous reference"), no_supervision},
+         .param_descriptions = {{"instance_id", instance_param}}});
+    pub(verb::get, "/agents", "list_agents", handlers::not_implemented,
+        {.summary = "List `claude --bg` jobs, newest updated_at first",
+         .tags = {"agents"},
+         .response_schema = array_of(schema_ref("BackgroundJob")),
+         .errors = {not_yet}});
+    pub(verb::post, "/agents", "dispatch_agent", handlers::not_implemented,
+        {.summary = "Dispatch a background job",
+         .tags = {"agents"},
+         .request_body = json::object{{"type", "object"},
+                                      {"required", json::array{"project"}},
+                                      {"properties", json::object{
+                                                         {"project", json::object{{"type", "string"}}},
+                                                         {"prompt", str()},
+                                                         {"rc_name", str(json::object{{"minLength", 1}})},
+                                                         {"model", str(json::object{{"minLength", 1}})},
+                                                         {"permission_mode", str(json::object{{"minLength", 1}})},
+                                                     }}},
+         .successes = {{status::created, "dispatched"}},
+         .response_schema = json::object{{"type", "object"},
+                                         {"required", json::array{"id"}},
+                                         {"properties", json::object{{"id", json::object{{"type", "string"}}}}}},
+         .errors = {err(status::unprocessable_entity, "invalid field"),
+                    err(status::not_found, "project not found"),
+                    err(status::forbidden, "bypassPermissions not allowed"),
+                    err(status::service_unavailable, "claude missing"),
+                    err(status::bad_gateway, "dispatch failed"), not_yet}});
+    pub(verb::delete_, "/agents/{job_id}", "stop_agent", handlers::not_implemented,
+        {.summary = "Stop and remove a background job",
+         .tags = {"agents"},
+         .response_schema =
+             json::object{{"type", "object"},
+                          {"required", json::array{"id", "settled", "removed", "detail"}},
+                          {"properties", json::object{{"id", json::object{{"type", "string"}}},
+                                                      {"settled", json::object{{"type", "boolean"}}},
+                                                      {"removed", json::object{{"type", "boolean"}}},
+                                                      {"detail", json::object{{"type", "string"}}}}}},
+         .errors = {err(status::unprocessable_entity, "invalid job id"),
+                    err(status::conflict, "did not settle within 20 s"),
+                    err(status::service_unavailable, "unavailable"), not_yet},
+         .param_descriptions = {{"job_id", job_param}}});
+    pub(verb::post, "/agents/{job_id}/resume", "resume_agent", handlers::not_implemented,
+        {.summary = "Resume an ended background job as a new job",
+         .tags = {"agents"},
+         .successes = {{status::created, "a new job id"}},
+         .response_schema = json::object{{"type", "object"},
+                                         {"required", json::array{"id"}},
+                                         {"properties", json::object{{"id", json::object{{"type", "string"}}}}}},
+         .errors = {err(status::unprocessable_entity, "invalid job id"),
+                    err(status::conflict, "unknown job, still live, or not resumable"),
+                    err(status::bad_gateway, "dispatch failed"), err(status::service_unavailable, "unavailable"),
+                    not_yet},
+         .param_descriptions = {{"job_id", job_param}}});
 
     // Internal (spec §2.3: UI-only, unversioned): never under /api/v1.
     t.add(route{verb::post, route_scope::internal_api, "/instances/{instance_id}/forget", "forget_instance",
-                handlers::forget_instance});
+                handlers::forget_instance,
+                {.summary = "Forget a dead instance (never kills anything)",
+                 .tags = {"instances"},
+                 .response_schema =
+                     json::object{{"type", "object"},
+                                  {"required", json::array{"id", "forgotten"}},
+                                  {"properties", json::object{{"id", json::object{{"type", "string"}}},
+                                                              {"forgotten", json::object{{"const", true}}}}}},
+                 .errors = {err(status::not_found, "unknown instance"),
+                            err(status::conflict, "still live, or ambiguous reference"), no_supervision},
+                 .param_descriptions = {{"instance_id", instance_param}}}});
 
-    t.add(route{verb::get, route_scope::root, "/healthz", "healthz", handlers::healthz});
+    const auto nullable = [](std::string_view type) { return json::object{{"type", json::array{type, "null"}}}; };
+    t.add(route{verb::get, route_scope::root, "/healthz", "healthz", handlers::healthz,
+                {.summary = "Health; only {status} for anonymous callers when auth is on",
+                 .tags = {"ops"},
+                 .response_schema =
+                     json::object{{"type", "object"},
+                                  {"required", json::array{"status"}},
+                                  {"properties", json::object{
+                                                     {"status", json::object{{"const", "ok"}}},
+                                                     {"version", json::object{{"type", "string"}}},
+                                                     {"claude_ok", json::object{{"type", "boolean"}}},
+                                                     {"claude_version", nullable("string")},
+                                                     {"claude_login_ok", json::object{{"type", "boolean"}}},
+                                                     {"claude_login_method", nullable("string")},
+                                                     {"claude_login_expires_at", nullable("integer")},
+                                                     {"instances_running", json::object{{"type", "integer"}}},
+                                                 }}},
+                 .authenticated = false}});
+
+    // Spec §4.8: the document and its page exist only when enabled (else the
+    // router's plain 404). The document describes the finished table, itself
+    // included, so it is rendered once the table is complete.
+    if (cfg.api.openapi_enabled) {
+        auto document = std::make_shared<std::string>();
+        t.add(route{verb::get, route_scope::root, "/openapi.json", "openapi_document",
+                    std::bind_front(&serve_openapi_json, std::shared_ptr<const std::string>(document)),
+                    {.summary = "This OpenAPI 3.1 document",
+                     .tags = {"docs"},
+                     .response_schema = json::object{{"type", "object"}}}});
+        t.add(route{verb::get, route_scope::root, "/docs", "api_docs", serve_api_docs,
+                    {.summary = "A self-contained HTML page rendering this document",
+                     .tags = {"docs"},
+                     .response_schema = json::object{{"type", "string"}},
+                     .response_media_type = "text/html"}});
+        *document = json::serialize(make_openapi_document(t, cfg.root_path));
+    }
     return t;
 }
 

@@ -2,6 +2,7 @@
 
 #include "route_table.hpp"
 
+#include <clauster/core/config.hpp>
 #include <clauster/core/error.hpp>
 #include <clauster/core/instance_manager.hpp>
 
@@ -15,8 +16,10 @@ namespace clauster::http {
 /// The routes this server serves: the 13 public routes of spec §2.2 (each
 /// registered once, answered under `/api` and `/api/v1`), the internal
 /// `POST /api/instances/{instance_id}/forget`, and `GET /healthz`.
-/// Tests and a future OpenAPI generator read this same table.
-route_table make_route_table();
+/// With `api.openapi_enabled`, also `GET /openapi.json` (generated from this
+/// very table, openapi.hpp) and `GET /docs` (spec §4.8). Every route carries
+/// its @ref route_doc.
+route_table make_route_table(const core::config& cfg = core::config{});
 
 /// The route handlers: coroutines over the request and the manager. Each takes
 /// its context by value (house style §4) and answers domain failures with

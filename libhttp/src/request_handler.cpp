@@ -37,10 +37,11 @@ void request_handler::log_failure(const request& req, std::string_view request_i
                " rid=" + std::string(request_id) + ": " + std::string(what));
 }
 
-request_handler::request_handler(core::manager& mgr, unsigned short bound_port, const logger& log, route_table routes)
+request_handler::request_handler(core::manager& mgr, unsigned short bound_port, const logger& log,
+                                 std::optional<route_table> routes)
     : mgr_(mgr),
       log_(log),
-      routes_(std::move(routes)),
+      routes_(routes ? std::move(*routes) : make_route_table(mgr.config())),
       guard_(mgr, origin_allowlist::from_config(mgr.config(), bound_port)),
       root_path_(normalise_root_path(mgr.config().root_path)) {}
 

@@ -31,8 +31,9 @@ class request_handler {
 public:
     /// @param bound_port the port actually listened on (the loopback origins use it).
     /// @param log where handler failures are logged; must outlive this object.
+    /// @param routes the table to serve; by default `make_route_table(mgr.config())`.
     request_handler(core::manager& mgr, unsigned short bound_port, const logger& log,
-                    route_table routes = make_route_table());
+                    std::optional<route_table> routes = std::nullopt);
 
     /// Answers @p req (taken by value: the coroutine frame owns it while the
     /// route handler, which refers to it, is suspended). Never throws:

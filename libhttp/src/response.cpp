@@ -58,6 +58,7 @@ beast::http::status to_status(const boost::system::error_code& ec) {
         case core::errc::conflict: return beast::http::status::conflict;
         case core::errc::unavailable: return beast::http::status::service_unavailable;
         case core::errc::forbidden: return beast::http::status::forbidden;
+        case core::errc::bad_gateway: return beast::http::status::bad_gateway;
     }
     return beast::http::status::internal_server_error;
 }
@@ -72,6 +73,7 @@ std::string_view to_code(const boost::system::error_code& ec) {
         case core::errc::conflict: return "conflict";
         case core::errc::unavailable: return "unavailable";
         case core::errc::forbidden: return "forbidden";
+        case core::errc::bad_gateway: return "bad_gateway";
     }
     return "internal";
 }

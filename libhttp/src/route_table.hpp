@@ -6,7 +6,9 @@
 #include <clauster/core/manager.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/json/value.hpp>
 
 #include <functional>
 #include <map>
@@ -51,6 +53,38 @@ struct route_context {
 /// as capturing lambdas (house style §4).
 using route_handler = std::function<boost::asio::awaitable<response>(route_context)>;
 
+/// One documented response of a route: a status and when it happens.
+struct response_doc {
+    boost::beast::http::status status = boost::beast::http::status::ok;
+    /// Human text for the OpenAPI `description` (e.g. `no such instance`).
+    std::string description = {};
+};
+
+/// What the OpenAPI document (openapi.hpp) says about a route. Schemas are JSON
+/// Schema 2020-12 values (as OpenAPI 3.1 uses), typically `$ref`s to the
+/// components of @ref openapi_component_schemas; `null` means "not documented".
+/// Every member has a default initializer, so designated initializers may skip
+/// any (GCC 12 warns about members without one).
+struct route_doc {
+    std::string summary = {};
+    std::vector<std::string> tags = {};
+    /// Schema of the JSON request body; `null` when the route takes none.
+    boost::json::value request_body = nullptr;
+    /// The success statuses; they share @ref response_schema.
+    std::vector<response_doc> successes{{boost::beast::http::status::ok, "OK"}};
+    /// Schema of the success body (for `application/json`) or `null`.
+    boost::json::value response_schema = nullptr;
+    /// Media type of the success body.
+    std::string response_media_type = "application/json";
+    /// Error statuses specific to the route; every one answers the Error body.
+    /// The generator adds the guard's (401, and 403 for unsafe methods).
+    std::vector<response_doc> errors = {};
+    /// False for the guard's public paths (`/healthz`): no 401 is documented.
+    bool authenticated = true;
+    /// Descriptions of the `{param}` segments of the pattern, by name.
+    std::map<std::string, std::string, std::less<>> param_descriptions = {};
+};
+
 /// One registered route.
 struct route {
     boost::beast::http::verb method = boost::beast::http::verb::get;
@@ -61,6 +95,8 @@ struct route {
     /// Stable identifier (operation id for an OpenAPI document), e.g. `list_projects`.
     std::string name;
     route_handler handler;
+    /// OpenAPI documentation; defaulted, so test routes may leave it out.
+    route_doc doc = {};
 
     /// The concrete path templates this route answers, e.g.
     /// `{"/api/projects", "/api/v1/projects"}` for a public route.
