@@ -1,4 +1,5 @@
 #include "background_files.hpp"
+#include "text_io.hpp"
 
 #include <clauster/core/redaction.hpp>
 
@@ -29,20 +30,7 @@ bool hex8_at(std::string_view s, std::size_t pos) {
     return pos + 8 == s.size() || !is_word(s[pos + 8]);
 }
 
-/// Decodes one UTF-8 code point at @p i and advances; nullopt when malformed.
-std::optional<char32_t> next_code_point(std::string_view s, std::size_t& i) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    const std::size_t len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return std::nullopt;
-    char32_t cp = len == 1 ? b0 : len == 2 ? (b0 & 0x1Fu) : len == 3 ? (b0 & 0x0Fu) : (b0 & 0x07u);
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b >> 6) != 0x2) return std::nullopt;
-        cp = (cp << 6) | (b & 0x3Fu);
-    }
-    i += len;
-    return cp;
-}
+using detail::next_code_point;
 
 /// Python's `str.isspace`, plus U+FEFF (spec §2.5).
 bool is_space(char32_t c) {

@@ -1,4 +1,5 @@
 #include "claude_json.hpp"
+#include "text_io.hpp"
 
 #include <clauster/core/file_lock.hpp>
 
@@ -130,17 +131,7 @@ failure io_failure(std::string_view what, const fs::path& p, int err) {
     return make_failure(errc::invalid_state, std::string(what) + " " + p.string() + ": " + std::strerror(err));
 }
 
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
+using detail::write_all;
 
 /// What the file was when we read it; compared again right before the rename.
 struct file_identity {

@@ -1,5 +1,7 @@
 #include <clauster/core/secure_fs.hpp>
 
+#include "text_io.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -17,17 +19,7 @@ failure os_failure(std::string_view what, const fs::path& p, int err) {
     return make_failure(errc::invalid_state, std::string(what) + " " + p.string() + ": " + std::strerror(err));
 }
 
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
+using detail::write_all;
 
 }  // namespace
 
