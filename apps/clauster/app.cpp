@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "cmd_agents.hpp"
 #include "cmd_api_token.hpp"
 #include "cmd_hash.hpp"
 #include "cmd_instances.hpp"
@@ -54,6 +55,7 @@ std::unique_ptr<CLI::App> make_app(std::shared_ptr<global_options> global) {
     setup_api_token(*app, global);
     setup_hash(*app, global);
     setup_instances(*app, global);
+    setup_agents(*app, global);
     setup_pty_keeper(*app);
     app->add_subcommand("run", "Run the server (executes clausterd)")->callback([global] { run_server(*global); });
     return app;

@@ -35,6 +35,7 @@ engine::engine(core::config cfg, store::database db)
                               core::instance_paths{.state_dir = manager_.config().state_dir,
                                                    .home = core::home_directory(manager_.env()),
                                                    .keeper_executable = self});
+    manager_.enable_agents(ioc_.get_executor(), executor_);
 }
 
 engine::~engine() {

@@ -28,7 +28,7 @@ namespace clauster::cli {
 /// Everything one instance command needs, built in dependency order and torn
 /// down in reverse: the configuration, the state database, the token and
 /// instance stores, the clock, the @ref core::manager with bridge supervision
-/// enabled, an io_context and the local process executor.
+/// and background agents enabled, an io_context and the local process executor.
 ///
 /// The CLI is single-threaded: coroutines of the engine run on the calling
 /// thread inside @ref run, one at a time. Bridges and keepers the command
@@ -52,6 +52,7 @@ public:
     const core::config& config() const { return manager_.config(); }
     core::manager& manager() { return manager_; }
     core::instance_manager& instances() { return manager_.instances(); }
+    core::background_agents& agents() { return manager_.agents(); }
     core::instance_store& instance_store() { return instance_store_; }
     core::executor& processes() { return executor_; }
     const std::filesystem::path& state_dir() const { return manager_.config().state_dir; }

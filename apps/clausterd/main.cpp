@@ -206,6 +206,8 @@ int run(std::span<char*> args) {
                          core::instance_paths{.state_dir = mgr.config().state_dir,
                                               .home = core::home_directory(mgr.env()),
                                               .keeper_executable = keeper});
+    // Background agents (`claude --bg` jobs, owned by Claude Code's supervisor).
+    mgr.enable_agents(ioc.get_executor(), processes);
     {
         bool recovered = false;
         std::exception_ptr recover_error;

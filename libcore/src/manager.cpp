@@ -42,6 +42,16 @@ instance_manager& manager::instances() {
     return *instances_;
 }
 
+void manager::enable_agents(boost::asio::any_io_executor ex, executor& exec) {
+    agents_ = std::make_unique<background_agents>(std::move(ex), config_, exec, projects_, env_,
+                                                  home_directory(env_), config_.state_dir);
+}
+
+background_agents& manager::agents() {
+    if (!agents_) throw std::logic_error("manager::agents() before enable_agents()");
+    return *agents_;
+}
+
 void manager::refresh_claude_probe() { claude_probe_ = probe_claude_version(config_.claude.binary, env_); }
 
 health_report manager::health() {

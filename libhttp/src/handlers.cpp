@@ -45,6 +45,7 @@ route_table make_route_table(const core::config& cfg) {
     const auto err = [](status s, std::string description) { return response_doc{s, std::move(description)}; };
     const auto not_yet = response_doc{status::not_implemented, "not implemented yet"};
     const auto no_supervision = response_doc{status::service_unavailable, "instance supervision is not enabled"};
+    const auto no_agents = response_doc{status::service_unavailable, "background agents are not enabled"};
     const auto str = [](json::value extra = json::object{}) {
         auto s = extra.as_object();
         s["type"] = json::array{"string", "null"};
@@ -141,12 +142,12 @@ route_table make_route_table(const core::config& cfg) {
                     err(status::forbidden, "the stored bypassPermissions mode is no longer allowed"),
                     err(status::conflict, "spawn failure or ambiguous reference"), no_supervision},
          .param_descriptions = {{"instance_id", instance_param}}});
-    pub(verb::get, "/agents", "list_agents", handlers::not_implemented,
+    pub(verb::get, "/agents", "list_agents", handlers::list_agents,
         {.summary = "List `claude --bg` jobs, newest updated_at first",
          .tags = {"agents"},
          .response_schema = array_of(schema_ref("BackgroundJob")),
-         .errors = {not_yet}});
-    pub(verb::post, "/agents", "dispatch_agent", handlers::not_implemented,
+         .errors = {no_agents}});
+    pub(verb::post, "/agents", "dispatch_agent", handlers::dispatch_agent,
         {.summary = "Dispatch a background job",
          .tags = {"agents"},
          .request_body = json::object{{"type", "object"},
@@ -165,9 +166,11 @@ route_table make_route_table(const core::config& cfg) {
          .errors = {err(status::unprocessable_entity, "invalid field"),
                     err(status::not_found, "project not found"),
                     err(status::forbidden, "bypassPermissions not allowed"),
-                    err(status::service_unavailable, "claude missing"),
-                    err(status::bad_gateway, "dispatch failed"), not_yet}});
-    pub(verb::delete_, "/agents/{job_id}", "stop_agent", handlers::not_implemented,
+                    err(status::conflict, "the workspace-trust write failed"),
+                    err(status::service_unavailable,
+                        "claude missing, trust lock busy, or background agents not enabled"),
+                    err(status::bad_gateway, "dispatch failed")}});
+    pub(verb::delete_, "/agents/{job_id}", "stop_agent", handlers::stop_agent,
         {.summary = "Stop and remove a background job",
          .tags = {"agents"},
          .response_schema =
@@ -179,9 +182,9 @@ route_table make_route_table(const core::config& cfg) {
                                                       {"detail", json::object{{"type", "string"}}}}}},
          .errors = {err(status::unprocessable_entity, "invalid job id"),
                     err(status::conflict, "did not settle within 20 s"),
-                    err(status::service_unavailable, "unavailable"), not_yet},
+                    err(status::service_unavailable, "claude missing or background agents not enabled")},
          .param_descriptions = {{"job_id", job_param}}});
-    pub(verb::post, "/agents/{job_id}/resume", "resume_agent", handlers::not_implemented,
+    pub(verb::post, "/agents/{job_id}/resume", "resume_agent", handlers::resume_agent,
         {.summary = "Resume an ended background job as a new job",
          .tags = {"agents"},
          .successes = {{status::created, "a new job id"}},
@@ -189,9 +192,10 @@ route_table make_route_table(const core::config& cfg) {
                                          {"required", json::array{"id"}},
                                          {"properties", json::object{{"id", json::object{{"type", "string"}}}}}},
          .errors = {err(status::unprocessable_entity, "invalid job id"),
+                    err(status::forbidden, "the job's bypassPermissions mode is no longer allowed"),
                     err(status::conflict, "unknown job, still live, or not resumable"),
-                    err(status::bad_gateway, "dispatch failed"), err(status::service_unavailable, "unavailable"),
-                    not_yet},
+                    err(status::bad_gateway, "dispatch failed"),
+                    err(status::service_unavailable, "claude missing or background agents not enabled")},
          .param_descriptions = {{"job_id", job_param}}});
 
     // Internal (spec §2.3: UI-only, unversioned): never under /api/v1.

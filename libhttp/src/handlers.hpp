@@ -2,6 +2,7 @@
 
 #include "route_table.hpp"
 
+#include <clauster/core/background_job.hpp>
 #include <clauster/core/config.hpp>
 #include <clauster/core/error.hpp>
 #include <clauster/core/instance_manager.hpp>
@@ -55,6 +56,20 @@ boost::asio::awaitable<response> resume_instance(route_context ctx);
 /// `{"id": "<as given>", "forgotten": true}`.
 boost::asio::awaitable<response> forget_instance(route_context ctx);
 
+/// `GET /api/agents`: 200 `[BackgroundJob…]`, newest `updated_at` first (spec §2.5).
+boost::asio::awaitable<response> list_agents(route_context ctx);
+
+/// `POST /api/agents`: type-checks the body (@ref parse_agent_body), dispatches
+/// `claude --bg`, 201 `{"id": "<8-hex>"}`.
+boost::asio::awaitable<response> dispatch_agent(route_context ctx);
+
+/// `DELETE /api/agents/{job_id}`: 200 `{"id", "settled", "removed", "detail"}`;
+/// 409 when the worker did not exit within the wait.
+boost::asio::awaitable<response> stop_agent(route_context ctx);
+
+/// `POST /api/agents/{job_id}/resume`: 201 `{"id": "<new 8-hex>"}`.
+boost::asio::awaitable<response> resume_agent(route_context ctx);
+
 /// 501 `{"detail":"not implemented yet","code":"not_implemented"}`.
 boost::asio::awaitable<response> not_implemented(route_context ctx);
 
@@ -71,6 +86,12 @@ boost::asio::awaitable<response> not_implemented(route_context ctx);
 /// `body must be a JSON object`, `body must include a 'project' string`,
 /// `<field> must be a string`.
 core::outcome<core::spawn_request> parse_spawn_body(std::string_view body);
+
+/// Parses a `POST /api/agents` body: JSON that does not parse is
+/// `request body must be a JSON object`; the type checks are
+/// @ref core::parse_agent_request's (`project must be a string`,
+/// `<field> must be a string`). @par Errors `invalid_argument`.
+core::outcome<core::agent_request> parse_agent_body(std::string_view body);
 
 /// The spawn and resume body: the Instance fields plus `created`, `reason`
 /// (string or null) and `warnings` (list of strings).

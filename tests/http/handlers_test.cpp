@@ -194,6 +194,10 @@ const std::vector<api_call> unimplemented_routes{
     {verb::get, "/sessions"},
     {verb::get, "/sessions/tracked"},
     {verb::get, "/sessions/adoptable"},
+};
+
+/// The public agent routes; this fixture never enables background agents.
+const std::vector<api_call> agent_routes{
     {verb::get, "/agents"},
     {verb::post, "/agents"},
     {verb::delete_, "/agents/0123abcd"},
@@ -266,6 +270,7 @@ TEST_CASE_METHOD(handler_fixture, "/api and /api/v1 answer identically", "[http]
     start(base_config());
     auto calls = unimplemented_routes;
     calls.insert(calls.end(), instance_routes.begin(), instance_routes.end());
+    calls.insert(calls.end(), agent_routes.begin(), agent_routes.end());
     calls.push_back({verb::get, "/projects"});
     for (const auto& call : calls) {
         INFO(boost::beast::http::to_string(call.method) << " " << call.path);
@@ -277,7 +282,18 @@ TEST_CASE_METHOD(handler_fixture, "/api and /api/v1 answer identically", "[http]
     }
 }
 
-TEST_CASE_METHOD(handler_fixture, "the session and agent routes answer 501 not_implemented", "[http]") {
+TEST_CASE_METHOD(handler_fixture, "agent routes answer 503 when background agents are not enabled", "[http]") {
+    start(base_config());
+    for (const auto& call : agent_routes) {
+        for (const auto* prefix : {"/api", "/api/v1"}) {
+            INFO(boost::beast::http::to_string(call.method) << " " << prefix << call.path);
+            check_error(handle(make_request(call.method, prefix + call.path)), status::service_unavailable,
+                        "unavailable", "background agents are not enabled");
+        }
+    }
+}
+
+TEST_CASE_METHOD(handler_fixture, "the session routes answer 501 not_implemented", "[http]") {
     start(base_config());
     for (const auto& call : unimplemented_routes) {
         for (const auto* prefix : {"/api", "/api/v1"}) {
@@ -445,11 +461,11 @@ TEST_CASE_METHOD(handler_fixture, "auth off: unsafe requests from a foreign Orig
     check_error(post("null"), status::forbidden, "forbidden", "origin check failed");
     check_error(post(""), status::forbidden, "forbidden", "origin check failed");
     // No Origin (curl, the CLI) passes; loopback origins on the bound port pass.
-    CHECK(post(std::nullopt).result() == status::not_implemented);
+    CHECK(post(std::nullopt).result() == status::service_unavailable);
     for (const auto* ok : {"http://127.0.0.1:7621", "http://localhost:7621", "HTTP://LOCALHOST:7621/",
                            "https://[::1]:7621", "http://[0:0:0:0:0:0:0:1]:7621", "https://console.example.com"}) {
         INFO(ok);
-        CHECK(post(std::string(ok)).result() == status::not_implemented);
+        CHECK(post(std::string(ok)).result() == status::service_unavailable);
     }
     // Safe methods never check the Origin.
     CHECK(handle(make_request(verb::get, "/api/projects", std::nullopt, "http://evil.example")).result() == status::ok);
@@ -472,8 +488,8 @@ TEST_CASE_METHOD(handler_fixture, "auth on: tokens are exempt from the Origin ch
     const auto post = [&](std::optional<std::string> bearer, std::optional<std::string> origin) {
         return handle(make_request(verb::post, "/api/agents", std::move(bearer), std::move(origin)));
     };
-    CHECK(post(issued->raw, std::nullopt).result() == status::not_implemented);
-    CHECK(post(issued->raw, "http://evil.example").result() == status::not_implemented);
+    CHECK(post(issued->raw, std::nullopt).result() == status::service_unavailable);
+    CHECK(post(issued->raw, "http://evil.example").result() == status::service_unavailable);
     // Anonymous: the Origin check comes first (spec §4.4 step 2), then 401.
     check_error(post(std::nullopt, std::nullopt), status::forbidden, "forbidden", "origin check failed");
     check_error(post(std::nullopt, "http://evil.example"), status::forbidden, "forbidden", "origin check failed");

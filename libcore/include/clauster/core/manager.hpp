@@ -1,5 +1,6 @@
 #pragma once
 
+#include <clauster/core/background_agents.hpp>
 #include <clauster/core/claude_probe.hpp>
 #include <clauster/core/clock.hpp>
 #include <clauster/core/config.hpp>
@@ -47,6 +48,17 @@ public:
     /// The bridge supervisor; only after @ref enable_instances.
     instance_manager& instances();
 
+    /// Turns on background agents (clausterd and the `agents` CLI commands):
+    /// builds the @ref background_agents over @p exec, with `$HOME` from the
+    /// manager's environment and `state_dir` from the configuration. Call once.
+    void enable_agents(boost::asio::any_io_executor ex, executor& exec);
+
+    /// True after @ref enable_agents.
+    bool has_agents() const { return agents_ != nullptr; }
+
+    /// The background agents; only after @ref enable_agents.
+    background_agents& agents();
+
     /// Runs `claude --version` now and caches the answer for @ref health.
     void refresh_claude_probe();
 
@@ -61,6 +73,7 @@ private:
     project_catalog projects_;
     claude_version_probe claude_probe_;
     std::unique_ptr<instance_manager> instances_;
+    std::unique_ptr<background_agents> agents_;
 };
 
 /// `$HOME` from @p env, or the passwd entry of the current user when unset.
