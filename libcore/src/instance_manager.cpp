@@ -52,9 +52,13 @@ net::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) {
 }
 
 std::string read_text(const fs::path& p, std::size_t max_bytes) {
+    // Size the buffer by the file, not the cap: readiness polls read small logs often.
+    std::error_code ec;
+    const auto size = fs::file_size(p, ec);
+    if (ec) return {};
     std::ifstream in(p, std::ios::binary);
     if (!in) return {};
-    std::string text(max_bytes, '\0');
+    std::string text(static_cast<std::size_t>(std::min<std::uintmax_t>(size, max_bytes)), '\0');
     in.read(text.data(), static_cast<std::streamsize>(max_bytes));
     text.resize(static_cast<std::size_t>(in.gcount()));
     return text;
