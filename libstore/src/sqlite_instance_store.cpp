@@ -1,6 +1,7 @@
 #include <clauster/store/sqlite_instance_store.hpp>
 
 #include "database_impl.hpp"
+#include "repository_support.hpp"
 
 #include <clauster/core/config.hpp>
 #include <clauster/core/time_format.hpp>
@@ -112,28 +113,9 @@ struct sqlite_instance_store::statements {
 
 namespace {
 
-/// Borrows a cached statement: reset and cleared before use, reset again on
-/// scope exit (exceptions included). The second reset matters in WAL mode: a
-/// statement left mid-result keeps its read snapshot open, and later queries on
-/// this connection would not see other connections' commits.
-class lease {
-public:
-    explicit lease(SQLite::Statement& stmt) : stmt_(stmt) {
-        stmt_.reset();
-        stmt_.clearBindings();
-    }
-    ~lease() { stmt_.tryReset(); }
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-
-    SQLite::Statement& operator*() const { return stmt_; }
-    SQLite::Statement* operator->() const { return &stmt_; }
-
-private:
-    SQLite::Statement& stmt_;
-};
-
-std::string text(std::string_view s) { return std::string(s); }
+using detail::at_boundary;
+using detail::lease;
+using detail::text;
 
 //------------------------------------------------------------------------------
 // Enum wire names
@@ -288,21 +270,6 @@ core::instance read_instance(SQLite::Statement& row) {
     return inst;
 }
 
-/// The repository boundary (house style §3): SQLITE_BUSY after the busy
-/// timeout means another process kept the write lock; a UNIQUE violation
-/// cannot come from a single-row upsert under an IMMEDIATE transaction, but is
-/// mapped like everywhere else in this library. Anything else is not an
-/// expected outcome and propagates.
-template <class F>
-auto at_boundary(F&& body) -> decltype(body()) {
-    try {
-        return std::forward<F>(body)();
-    } catch (const SQLite::Exception& e) {
-        if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE) return core::make_error_code(core::errc::already_exists);
-        if ((e.getErrorCode() & 0xff) == SQLITE_BUSY) return core::make_error_code(core::errc::unavailable);
-        throw;
-    }
-}
 
 }  // namespace
 
