@@ -41,6 +41,7 @@ constexpr auto ready_timeout = 15s;
 constexpr auto startup_watch_period = 2s;
 constexpr auto stop_grace = 5s;
 constexpr auto keeper_grace = 2s;
+constexpr auto kill_settle = 1s;
 constexpr auto pty_sigint_gap = 400ms;
 constexpr auto lock_timeout = 10s;
 constexpr std::size_t error_detail_max = 2000;
@@ -679,14 +680,18 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
                 (void)self->exec.signal(*bridge, process_role::bridge, SIGINT);
             }
             co_await wait_gone(self, *bridge, process_role::bridge, stop_grace);
-            if (self->exec.is_live(*bridge, process_role::bridge))
+            if (self->exec.is_live(*bridge, process_role::bridge)) {
                 (void)self->exec.kill_tree(*bridge, process_role::bridge);
+                co_await wait_gone(self, *bridge, process_role::bridge, kill_settle);  // SIGKILL is asynchronous
+            }
         }
         if (keeper && self->exec.is_live(*keeper, process_role::keeper)) {
             if (!bridge) (void)self->exec.signal(*keeper, process_role::keeper, SIGTERM);
             co_await wait_gone(self, *keeper, process_role::keeper, keeper_grace);
-            if (self->exec.is_live(*keeper, process_role::keeper))
+            if (self->exec.is_live(*keeper, process_role::keeper)) {
                 (void)self->exec.kill_tree(*keeper, process_role::keeper);
+                co_await wait_gone(self, *keeper, process_role::keeper, kill_settle);
+            }
         }
         inst = self->find(*id);
         if (!inst) co_return make_failure(errc::not_found, "no managed instance: '" + ref + "'");
