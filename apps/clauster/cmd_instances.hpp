@@ -33,6 +33,9 @@ void setup_open(CLI::App& app, std::shared_ptr<global_options> global);
 /// `clauster keepers [--kill PID]`: orphan PTY keepers.
 void setup_keepers(CLI::App& app, std::shared_ptr<global_options> global);
 
+/// `sessions [--json]`: working sessions from `claude agents --json`, attributed.
+void setup_sessions(CLI::App& app, std::shared_ptr<global_options> global);
+
 /// Registers every instance command above.
 void setup_instances(CLI::App& app, const std::shared_ptr<global_options>& global);
 

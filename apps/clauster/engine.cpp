@@ -36,6 +36,7 @@ engine::engine(core::config cfg, store::database db)
                                                    .home = core::home_directory(manager_.env()),
                                                    .keeper_executable = self});
     manager_.enable_agents(ioc_.get_executor(), executor_);
+    manager_.enable_sessions(ioc_.get_executor(), executor_);  // no poll loop: `sessions` refreshes once
 }
 
 engine::~engine() {

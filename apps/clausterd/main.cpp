@@ -208,6 +208,8 @@ int run(std::span<char*> args) {
                                               .keeper_executable = keeper});
     // Background agents (`claude --bg` jobs, owned by Claude Code's supervisor).
     mgr.enable_agents(ioc.get_executor(), processes);
+    // Working sessions (`claude agents --json`) and the poll loop that also sweeps liveness.
+    mgr.enable_sessions(ioc.get_executor(), processes);
     {
         bool recovered = false;
         std::exception_ptr recover_error;
@@ -223,6 +225,7 @@ int run(std::span<char*> args) {
         if (recover_error) std::rethrow_exception(recover_error);  // main() prints it, exit 1
         if (!recovered) throw std::logic_error("instance recovery did not complete");
     }
+    mgr.sessions().start();
 
     // 4. The HTTP front-end on the same io thread.
     http::server_options options;
@@ -264,6 +267,7 @@ int run(std::span<char*> args) {
         std::cerr << "clauster: " << (signo == SIGINT ? "SIGINT" : "SIGTERM") << " received, shutting down"
                   << std::endl;
         server.stop();
+        mgr.sessions().shutdown();
         mgr.instances().shutdown();
         ioc.stop();
     });

@@ -140,12 +140,7 @@ struct background_agents::impl {
 
     /// The scrubbed environment with `claude.env` overlaid; the overlay cannot
     /// re-add a secret name (spec §4.7).
-    environment child_env() const {
-        environment out = scrub_secrets(env);
-        for (const auto& [k, v] : cfg.claude.env)
-            if (!is_secret_env_name(k)) out[k] = v;
-        return out;
-    }
+    environment child_env() const { return claude_child_environment(env, cfg); }
 
     outcome<fs::path> claude_path() const {
         auto path = resolve_executable(cfg.claude.binary, child_env());

@@ -19,6 +19,19 @@ bool is_executable_file(const fs::path& p) {
 
 }  // namespace
 
+environment claude_child_environment(const environment& parent, const config& cfg) {
+    environment child = scrub_secrets(parent);
+    for (const auto& [k, v] : cfg.claude.env)
+        if (!is_secret_env_name(k)) child[k] = v;
+    if (!cfg.claude.path_append.empty()) {
+        const auto it = child.find("PATH");
+        std::string path = it != child.end() ? it->second : std::string("/usr/local/bin:/usr/bin:/bin");
+        for (const auto& extra : cfg.claude.path_append) path += ":" + extra;
+        child["PATH"] = path;
+    }
+    return child;
+}
+
 std::optional<fs::path> resolve_executable(std::string_view binary, const environment& env) {
     if (binary.empty()) return std::nullopt;
     if (binary.find('/') != std::string_view::npos) {

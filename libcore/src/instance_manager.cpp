@@ -450,17 +450,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         }
     }
 
-    environment child_environment() const {
-        environment child = scrub_secrets(env);
-        for (const auto& [k, v] : cfg.claude.env)
-            if (!is_secret_env_name(k)) child[k] = v;
-        if (!cfg.claude.path_append.empty()) {
-            std::string path = child.contains("PATH") ? child["PATH"] : std::string("/usr/local/bin:/usr/bin:/bin");
-            for (const auto& extra : cfg.claude.path_append) path += ":" + extra;
-            child["PATH"] = path;
-        }
-        return child;
-    }
+    environment child_environment() const { return claude_child_environment(env, cfg); }
 
     int live_bridge_count() {
         int n = 0;
@@ -846,45 +836,88 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     /// saved its row under the same lock, so the bridge is never adopted twice.
     static net::awaitable<void> adopt_from_pointers(std::shared_ptr<impl> self) {
         for (const auto& proj : self->projects.list()) {
-            const auto pointer = read_bridge_pointer(bridge_pointer_path(self->paths.home, proj.path));
-            if (!pointer || !pointer->proc_start_ticks || self->is_managed_pid(pointer->pid)) continue;
-            const process_identity who{pointer->pid, pointer->proc_start_ticks, std::nullopt, std::nullopt};
-            if (!self->exec.is_live(who, process_role::standard_bridge)) continue;
-            const auto cwd = self->exec.cwd_of(pointer->pid);
-            std::error_code ec;
-            if (!cwd || !fs::equivalent(*cwd, proj.path, ec)) continue;
-
+            if (!self->unmanaged_standard_bridge(proj)) continue;
             auto lock = co_await lock_project(self, proj.name);
             if (!lock) continue;
             self->sync_from_store();
-            if (self->is_managed_pid(pointer->pid)) continue;
-            self->adopt(proj, *pointer, who);
+            if (const auto bridge = self->unmanaged_standard_bridge(proj)) self->adopt(proj, bridge->first, bridge->second);
         }
     }
 
-    void adopt(const project& proj, const bridge_pointer& pointer, const process_identity& who) {
+    /// The pointer's bridge when it is a live, unmanaged Server Mode bridge in
+    /// @p proj's directory (pid + start ticks + subcommand form + cwd).
+    std::optional<std::pair<bridge_pointer, process_identity>> unmanaged_standard_bridge(const project& proj) {
+        const auto pointer = read_bridge_pointer(bridge_pointer_path(paths.home, proj.path));
+        if (!pointer || !pointer->proc_start_ticks || is_managed_pid(pointer->pid)) return std::nullopt;
+        const process_identity who{pointer->pid, pointer->proc_start_ticks, std::nullopt, std::nullopt};
+        if (!exec.is_live(who, process_role::standard_bridge)) return std::nullopt;
+        const auto cwd = exec.cwd_of(pointer->pid);
+        std::error_code ec;
+        if (!cwd || !fs::equivalent(*cwd, proj.path, ec)) return std::nullopt;
+        return std::pair{*pointer, who};
+    }
+
+    /// Registers the live bridge behind @p pointer as a RUNNING Server Mode
+    /// instance with a deterministic id; @return that id.
+    std::string adopt(const project& proj, const bridge_pointer& pointer, const process_identity& who) {
         instance inst;
         inst.instance_id = uuid_from_seed("clauster.adopted|" + proj.name + "|" + pointer.environment_id + "|" +
                                           std::to_string(pointer.pid) + "|" +
                                           std::to_string(*pointer.proc_start_ticks));
-        if (find(inst.instance_id)) return;
+        if (find(inst.instance_id)) return inst.instance_id;
         inst.project = proj.name;
         inst.label = proj.name;
         inst.bridge = exec.identify(pointer.pid).value_or(who);
         inst.resume_mode = launch_mode::standard;
         inst.spawn_mode = cfg.instance_defaults.spawn_mode;
         inst.permission_mode = cfg.instance_defaults.permission_mode;
+        // The bridge's own argv says how it runs (so a later Resume relaunches it alike).
+        if (const auto argv = read_cmdline(pointer.pid)) {
+            const auto end = std::find(argv->begin(), argv->end(), "--");
+            for (auto a = argv->begin(); a != end && a + 1 != end; ++a) {
+                if (*a == "--spawn") inst.spawn_mode = parse_spawn_mode(*(a + 1)).value_or(inst.spawn_mode);
+                if (*a == "--permission-mode")
+                    inst.permission_mode = parse_permission_mode(*(a + 1)).value_or(inst.permission_mode);
+                if (*a == "--name")
+                    if (auto label = detail::clean_custom_name(*(a + 1)); label && !label->empty()) inst.label = *label;
+            }
+        }
         inst.status = instance_status::running;
         if (!pointer.environment_id.empty()) {
             inst.environment_id = pointer.environment_id;
             inst.url = "https://claude.ai/code?environment=" + pointer.environment_id;
         }
         if (!pointer.session_id.empty()) inst.starter_session_id = pointer.session_id;
+        if (inst.bridge->proc_start)
+            inst.started_at = instance::time_point(std::chrono::duration_cast<instance::time_point::duration>(
+                std::chrono::duration<double>(*inst.bridge->proc_start)));
         inst.created_at = clk.now();
         const std::string id = inst.instance_id;
         remember(std::move(inst));
         persist(*find(id));
         start_watches(id);
+        return id;
+    }
+
+    static net::awaitable<outcome<instance>> do_adopt(std::shared_ptr<impl> self, std::string name) {
+        const auto proj = self->projects.find(name);
+        if (!proj) co_return make_failure(errc::not_found, "project '" + name + "' not found");
+        auto lock = co_await lock_project(self, proj->name);
+        if (!lock) co_return lock.error();
+        self->sync_from_store();
+        const auto pointer = read_bridge_pointer(bridge_pointer_path(self->paths.home, proj->path));
+        if (pointer && self->is_managed_pid(pointer->pid) && self->live_standard_bridge(proj->name))
+            co_return make_failure(errc::conflict,
+                                   "'" + proj->name + "' is already managed: its Server Mode bridge is " +
+                                       short_id(self->live_standard_bridge(proj->name)->instance_id));
+        const auto bridge = self->unmanaged_standard_bridge(*proj);
+        if (!bridge)
+            co_return make_failure(errc::conflict,
+                                   "'" + proj->name +
+                                       "' has nothing to adopt: no live Server Mode bridge per its bridge pointer "
+                                       "(it may have ended; Interactive Sessions cannot be adopted)");
+        const std::string id = self->adopt(*proj, bridge->first, bridge->second);
+        co_return *self->find(id);
     }
 };
 
@@ -946,5 +979,47 @@ int instance_manager::running_count() {
 }
 
 void instance_manager::shutdown() { impl_->shut_down = true; }
+
+void instance_manager::sweep() {
+    impl_->sync_from_store();
+    for (const auto& id : std::vector<std::string>(impl_->order)) {
+        instance* inst = impl_->find(id);
+        if (!inst || !inst->is_active() || impl_->primary_live(*inst)) continue;
+        impl_->observe(*inst);  // last markers
+        if (!inst->is_active()) continue;
+        impl_->settle_exit(*inst);
+        impl_->persist(*inst);
+    }
+}
+
+std::vector<bridge_claim> instance_manager::session_claims() {
+    std::vector<bridge_claim> out;
+    for (const auto& id : impl_->order) {
+        const instance& inst = impl_->instances.at(id);
+        if (!inst.is_active()) continue;
+        const auto proj = impl_->projects.find(inst.project);
+        if (!proj) continue;
+        std::vector<int> roots;
+        if (inst.keeper && impl_->exec.is_live(*inst.keeper, process_role::keeper)) roots.push_back(inst.keeper->pid);
+        if (inst.bridge && impl_->exec.is_live(*inst.bridge, process_role::bridge)) roots.push_back(inst.bridge->pid);
+        if (roots.empty()) continue;  // no live process: it owns nothing
+        bridge_claim claim{inst.instance_id, proj->path, inst.spawn_mode == spawn_mode::worktree, std::set<int>{}};
+        for (const int root : roots) {
+            claim.owned_pids->insert(root);
+            for (const int pid : impl_->exec.descendants(root)) claim.owned_pids->insert(pid);
+        }
+        out.push_back(std::move(claim));
+    }
+    return out;
+}
+
+bool instance_manager::adoptable(std::string_view project) {
+    const auto proj = impl_->projects.find(project);
+    return proj && impl_->unmanaged_standard_bridge(*proj).has_value();
+}
+
+net::awaitable<outcome<instance>> instance_manager::adopt(std::string project) {
+    return impl::do_adopt(impl_, std::move(project));
+}
 
 }  // namespace clauster::core

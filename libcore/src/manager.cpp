@@ -42,6 +42,16 @@ instance_manager& manager::instances() {
     return *instances_;
 }
 
+void manager::enable_sessions(boost::asio::any_io_executor ex, executor& exec, session_monitor_options options) {
+    sessions_ = std::make_unique<session_monitor>(std::move(ex), config_, exec, projects_, env_, instances_.get(),
+                                                  options);
+}
+
+session_monitor& manager::sessions() {
+    if (!sessions_) throw std::logic_error("manager::sessions() before enable_sessions()");
+    return *sessions_;
+}
+
 void manager::enable_agents(boost::asio::any_io_executor ex, executor& exec) {
     agents_ = std::make_unique<background_agents>(std::move(ex), config_, exec, projects_, env_,
                                                   home_directory(env_), config_.state_dir);

@@ -43,7 +43,7 @@ route_table make_route_table(const core::config& cfg) {
     // Documentation shorthands (openapi.hpp turns these into the document).
     const auto ok = [](std::string description = "OK") { return response_doc{status::ok, std::move(description)}; };
     const auto err = [](status s, std::string description) { return response_doc{s, std::move(description)}; };
-    const auto not_yet = response_doc{status::not_implemented, "not implemented yet"};
+    const auto no_sessions = response_doc{status::service_unavailable, "working sessions are not enabled"};
     const auto no_supervision = response_doc{status::service_unavailable, "instance supervision is not enabled"};
     const auto no_agents = response_doc{status::service_unavailable, "background agents are not enabled"};
     const auto str = [](json::value extra = json::object{}) {
@@ -70,23 +70,23 @@ route_table make_route_table(const core::config& cfg) {
         {.summary = "List projects, sorted by lower-cased name",
          .tags = {"projects"},
          .response_schema = array_of(schema_ref("Project"))});
-    pub(verb::get, "/sessions", "list_sessions", handlers::not_implemented,
+    pub(verb::get, "/sessions", "list_sessions", handlers::list_sessions,
         {.summary = "External working sessions grouped by project",
          .tags = {"sessions"},
          .response_schema = json::object{{"type", "object"},
                                          {"additionalProperties", array_of(schema_ref("WorkingSession"))}},
-         .errors = {not_yet}});
-    pub(verb::get, "/sessions/tracked", "list_tracked_sessions", handlers::not_implemented,
+         .errors = {no_sessions}});
+    pub(verb::get, "/sessions/tracked", "list_tracked_sessions", handlers::list_tracked_sessions,
         {.summary = "Working sessions of each managed bridge, keyed by instance id",
          .tags = {"sessions"},
          .response_schema = json::object{{"type", "object"},
                                          {"additionalProperties", array_of(schema_ref("WorkingSession"))}},
-         .errors = {not_yet}});
-    pub(verb::get, "/sessions/adoptable", "list_adoptable_sessions", handlers::not_implemented,
+         .errors = {no_sessions}});
+    pub(verb::get, "/sessions/adoptable", "list_adoptable_sessions", handlers::list_adoptable_sessions,
         {.summary = "Projects whose external session is adoptable (sorted)",
          .tags = {"sessions"},
          .response_schema = array_of(json::object{{"type", "string"}}),
-         .errors = {not_yet}});
+         .errors = {no_sessions}});
     pub(verb::get, "/instances", "list_instances", handlers::list_instances,
         {.summary = "All managed bridges, in registration order",
          .tags = {"instances"},
@@ -212,6 +212,15 @@ route_table make_route_table(const core::config& cfg) {
                             err(status::conflict, "still live, or ambiguous reference"), no_supervision},
                  .param_descriptions = {{"instance_id", instance_param}}}});
 
+    t.add(route{verb::post, route_scope::internal_api, "/projects/{name}/adopt", "adopt_project",
+                handlers::adopt_project,
+                {.summary = "Take over the project's unmanaged live Server Mode bridge",
+                 .tags = {"projects"},
+                 .response_schema = schema_ref("Instance"),
+                 .errors = {err(status::not_found, "unknown project"),
+                            err(status::conflict, "already managed, or nothing adoptable"), no_supervision},
+                 .param_descriptions = {{"name", "a project name"}}}});
+
     const auto nullable = [](std::string_view type) { return json::object{{"type", json::array{type, "null"}}}; };
     t.add(route{verb::get, route_scope::root, "/healthz", "healthz", handlers::healthz,
                 {.summary = "Health; only {status} for anonymous callers when auth is on",
@@ -279,8 +288,6 @@ net::awaitable<response> healthz(route_context ctx) {
     body["instances_running"] = h.instances_running;
     co_return make_json_response(beast::http::status::ok, body);
 }
-
-net::awaitable<response> not_implemented(route_context) { co_return not_implemented_response(); }
 
 }  // namespace handlers
 

@@ -70,8 +70,17 @@ boost::asio::awaitable<response> stop_agent(route_context ctx);
 /// `POST /api/agents/{job_id}/resume`: 201 `{"id": "<new 8-hex>"}`.
 boost::asio::awaitable<response> resume_agent(route_context ctx);
 
-/// 501 `{"detail":"not implemented yet","code":"not_implemented"}`.
-boost::asio::awaitable<response> not_implemented(route_context ctx);
+/// `GET /api/sessions`: 200 `{"<project>": [WorkingSession…]}`, external sessions only (spec §2.4).
+boost::asio::awaitable<response> list_sessions(route_context ctx);
+
+/// `GET /api/sessions/tracked`: 200 `{"<instance id>": [WorkingSession…]}`.
+boost::asio::awaitable<response> list_tracked_sessions(route_context ctx);
+
+/// `GET /api/sessions/adoptable`: 200 `["<project>", …]`, sorted.
+boost::asio::awaitable<response> list_adoptable_sessions(route_context ctx);
+
+/// `POST /api/projects/{name}/adopt` (internal): 200 Instance (RUNNING, standard); 404; 409.
+boost::asio::awaitable<response> adopt_project(route_context ctx);
 
 }  // namespace handlers
 

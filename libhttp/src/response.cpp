@@ -90,9 +90,6 @@ response method_not_allowed_response(std::string_view allow) {
     return res;
 }
 
-response not_implemented_response() {
-    return make_error_response(beast::http::status::not_implemented, "not_implemented", "not implemented yet");
-}
 
 response internal_error_response() {
     return make_error_response(beast::http::status::internal_server_error, "internal", "internal server error");

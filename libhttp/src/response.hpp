@@ -42,7 +42,6 @@ std::string_view to_code(const boost::system::error_code& ec);
 
 response not_found_response();
 response method_not_allowed_response(std::string_view allow);
-response not_implemented_response();
 response internal_error_response();
 response bad_request_response(std::string_view detail);
 response payload_too_large_response();

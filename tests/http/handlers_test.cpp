@@ -190,7 +190,8 @@ struct api_call {
     std::string path;
 };
 
-const std::vector<api_call> unimplemented_routes{
+/// The public session routes; this fixture never enables working sessions.
+const std::vector<api_call> session_routes{
     {verb::get, "/sessions"},
     {verb::get, "/sessions/tracked"},
     {verb::get, "/sessions/adoptable"},
@@ -268,7 +269,7 @@ TEST_CASE_METHOD(handler_fixture, "an empty projects_root lists []", "[http]") {
 
 TEST_CASE_METHOD(handler_fixture, "/api and /api/v1 answer identically", "[http]") {
     start(base_config());
-    auto calls = unimplemented_routes;
+    auto calls = session_routes;
     calls.insert(calls.end(), instance_routes.begin(), instance_routes.end());
     calls.insert(calls.end(), agent_routes.begin(), agent_routes.end());
     calls.push_back({verb::get, "/projects"});
@@ -293,14 +294,13 @@ TEST_CASE_METHOD(handler_fixture, "agent routes answer 503 when background agent
     }
 }
 
-TEST_CASE_METHOD(handler_fixture, "the session routes answer 501 not_implemented", "[http]") {
+TEST_CASE_METHOD(handler_fixture, "session routes answer 503 when working sessions are not enabled", "[http]") {
     start(base_config());
-    for (const auto& call : unimplemented_routes) {
+    for (const auto& call : session_routes) {
         for (const auto* prefix : {"/api", "/api/v1"}) {
             INFO(boost::beast::http::to_string(call.method) << " " << prefix << call.path);
-            const auto res = handle(make_request(call.method, prefix + call.path));
-            check_error(res, status::not_implemented, "not_implemented", "not implemented yet");
-            CHECK(res.body() == R"({"detail":"not implemented yet","code":"not_implemented"})");
+            check_error(handle(make_request(call.method, prefix + call.path)), status::service_unavailable,
+                        "unavailable", "working sessions are not enabled");
         }
     }
 }

@@ -234,6 +234,7 @@ public:
         mgr_.emplace(std::move(cfg), *tokens_, clock_, core::environment{{"HOME", home().string()}});
         mgr_->enable_instances(ioc_.get_executor(), *instances_, *executor_,
                                core::instance_paths{state(), home(), state() / "no-keeper"});
+        mgr_->enable_sessions(ioc_.get_executor(), *executor_);  // no PATH: no claude, no sessions
         handler_.emplace(*mgr_, test_port, log_);  // the table comes from the config
     }
 
@@ -373,7 +374,9 @@ TEST_CASE("the OpenAPI document lists exactly the registered routes", "[http]") 
     CHECK(expected.contains({"/healthz", "get"}));
     CHECK(expected.contains({"/openapi.json", "get"}));
     CHECK(expected.contains({"/docs", "get"}));
-    CHECK(expected.size() == 13 * 2 + 1 + 3);
+    CHECK(expected.contains({"/api/projects/{name}/adopt", "post"}));
+    CHECK_FALSE(expected.contains({"/api/v1/projects/{name}/adopt", "post"}));
+    CHECK(expected.size() == 13 * 2 + 2 + 3);
 }
 
 TEST_CASE("every operation: id, route name, parameters, responses with Error bodies", "[http]") {
@@ -419,12 +422,13 @@ TEST_CASE("every operation: id, route name, parameters, responses with Error bod
             if (path != "/healthz") CHECK(responses.contains("401"));
             if (method == "post" || method == "delete") CHECK(responses.contains("403"));
             if (method == "post" && op.at("x-clauster-route") != "resume_instance" &&
-                op.at("x-clauster-route") != "resume_agent" && op.at("x-clauster-route") != "forget_instance")
+                op.at("x-clauster-route") != "resume_agent" && op.at("x-clauster-route") != "forget_instance" &&
+                op.at("x-clauster-route") != "adopt_project")
                 CHECK(op.contains("requestBody"));
         }
     }
-    // The 501 routes are documented with their spec schemas and the 501.
-    CHECK(doc.at("paths").at("/api/v1/sessions").at("get").at("responses").at("501").is_object());
+    // Every route is built: no 501 is documented anywhere.
+    CHECK(!doc.at("paths").at("/api/v1/sessions").at("get").at("responses").as_object().contains("501"));
     // The agent routes are built: documented with their spec schemas, no 501.
     const auto& agents = doc.at("paths").at("/api/v1/agents").at("get").at("responses");
     CHECK(!agents.as_object().contains("501"));
@@ -515,10 +519,10 @@ TEST_CASE_METHOD(openapi_fixture, "recorded responses validate against their sch
         REQUIRE(res.result() == status::not_found);
         require_valid(v, response_schema(doc, "/api/v1/instances/{instance_id}", "get", "404"), body_json(res));
     }
-    SECTION("a 501 of a route not built yet") {
+    SECTION("GET /api/v1/sessions") {
         const auto res = get("/api/v1/sessions");
-        REQUIRE(res.result() == status::not_implemented);
-        require_valid(v, response_schema(doc, "/api/v1/sessions", "get", "501"), body_json(res));
+        REQUIRE(res.result() == status::ok);
+        require_valid(v, response_schema(doc, "/api/v1/sessions", "get", "200"), body_json(res));
     }
     SECTION("GET /healthz") {
         const auto res = get("/healthz");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <clauster/core/config.hpp>
 #include <clauster/core/environment.hpp>
 
 #include <chrono>
@@ -13,6 +14,11 @@ namespace clauster::core {
 /// Resolves @p binary to an absolute executable path: a name is searched in the
 /// `PATH` of @p env, a path is made absolute. nullopt when nothing executable exists.
 std::optional<std::filesystem::path> resolve_executable(std::string_view binary, const environment& env);
+
+/// The environment of every `claude` child: @p parent without clauster's secrets
+/// (`scrub_secrets`), `claude.env` overlaid (it cannot re-add a secret name) and
+/// `claude.path_append` appended to `PATH`.
+environment claude_child_environment(const environment& parent, const config& cfg);
 
 /// What `claude --version` said.
 struct claude_version_probe {

@@ -8,6 +8,7 @@
 #include <clauster/core/instance.hpp>
 #include <clauster/core/instance_store.hpp>
 #include <clauster/core/project_catalog.hpp>
+#include <clauster/core/session_attribution.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -116,6 +117,30 @@ public:
 
     /// Instances currently RUNNING.
     int running_count();
+
+    /// One supervision sweep (the poll loop's): picks up rows other processes
+    /// wrote, and settles every STARTING/RUNNING instance whose process is gone
+    /// (STOPPED, CRASHED or ERROR, as its exit watch would). A safety net for
+    /// the exit watches; cheap (a few /proc reads per instance).
+    void sweep();
+
+    /// What each instance with a live process can claim for session attribution:
+    /// its project path, whether it spawns worktrees, and the pids of its bridge
+    /// and keeper with all their descendants.
+    std::vector<bridge_claim> session_claims();
+
+    /// True when project @p project runs a live Server Mode bridge that nobody
+    /// manages: its bridge pointer names a live `claude remote-control` process
+    /// (pid + start ticks + the subcommand form) whose cwd is the project directory.
+    bool adoptable(std::string_view project);
+
+    /// Takes over the project's unmanaged live Server Mode bridge (spec §5 "Adopt"):
+    /// a RUNNING standard instance whose spawn mode, permission mode and label are
+    /// read from the bridge's own command line. Never signals anything.
+    /// @par Errors `not_found` (unknown project), `conflict` (its bridge is already
+    /// managed, or nothing adoptable: no live standard bridge per the pointer —
+    /// Interactive Sessions are never adoptable).
+    boost::asio::awaitable<outcome<instance>> adopt(std::string project);
 
     /// Cancels watches; leaves every bridge and keeper running (they outlive us).
     void shutdown();

@@ -5,6 +5,7 @@
 #include <clauster/core/error.hpp>
 #include <clauster/core/instance.hpp>
 #include <clauster/core/project.hpp>
+#include <clauster/core/working_session.hpp>
 
 #include <boost/json/fwd.hpp>
 #include <boost/json/value_from.hpp>
@@ -40,6 +41,11 @@ background_job tag_invoke(boost::json::value_to_tag<background_job>, const boost
 
 /// `{"id", "settled", "removed", "detail"}`.
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const stop_result& r);
+
+/// A working session (spec §3.3): `{pid, cwd, kind, state, started_at (epoch ms),
+/// local_uuid, parent_instance (null unless tracked), attribution}`.
+/// Defined in working_session_json.cpp.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const working_session& s);
 
 /// Reads a `POST /api/agents` body with the spec's type messages (§2.5):
 /// `project must be a string` (missing, null or not a string), `<field> must be a

@@ -8,6 +8,7 @@
 #include <clauster/core/health.hpp>
 #include <clauster/core/instance_manager.hpp>
 #include <clauster/core/project_catalog.hpp>
+#include <clauster/core/session_monitor.hpp>
 #include <clauster/core/token_service.hpp>
 #include <clauster/core/token_store.hpp>
 
@@ -59,6 +60,18 @@ public:
     /// The background agents; only after @ref enable_agents.
     background_agents& agents();
 
+    /// Turns on working sessions (clausterd and `clauster sessions`): builds the
+    /// @ref session_monitor over @p exec, attributing against the bridge
+    /// supervisor when @ref enable_instances ran first. Does not start the poll
+    /// loop (see @ref session_monitor::start). Call once.
+    void enable_sessions(boost::asio::any_io_executor ex, executor& exec, session_monitor_options options = {});
+
+    /// True after @ref enable_sessions.
+    bool has_sessions() const { return sessions_ != nullptr; }
+
+    /// The working-session monitor; only after @ref enable_sessions.
+    session_monitor& sessions();
+
     /// Runs `claude --version` now and caches the answer for @ref health.
     void refresh_claude_probe();
 
@@ -74,6 +87,8 @@ private:
     claude_version_probe claude_probe_;
     std::unique_ptr<instance_manager> instances_;
     std::unique_ptr<background_agents> agents_;
+    // Declared last: it refers to instances_ and goes first.
+    std::unique_ptr<session_monitor> sessions_;
 };
 
 /// `$HOME` from @p env, or the passwd entry of the current user when unset.
