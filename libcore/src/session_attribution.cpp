@@ -40,7 +40,10 @@ std::optional<std::size_t> select_owner(const std::vector<std::size_t>& candidat
 void attribute_sessions(std::vector<working_session>& sessions, const std::vector<bridge_claim>& claims,
                         const path_resolver& resolve) {
     const auto norm = [&](const fs::path& p) {
-        return (resolve ? resolve(p) : p).lexically_normal();
+        fs::path n = (resolve ? resolve(p) : p).lexically_normal();
+        // `/p/a/x/..` normalises to `/p/a/`: drop the trailing separator.
+        if (!n.has_filename() && n.has_relative_path()) n = n.parent_path();
+        return n;
     };
     std::vector<fs::path> roots;
     roots.reserve(claims.size());

@@ -64,8 +64,10 @@ std::string format_seconds(std::chrono::milliseconds d) {
 /// A path as compared for attribution: canonical when it exists, else lexical.
 fs::path resolved(const fs::path& p) {
     std::error_code ec;
-    auto out = fs::weakly_canonical(p, ec);
-    return ec ? p.lexically_normal() : out;
+    fs::path out = fs::weakly_canonical(p, ec);
+    if (ec) out = p.lexically_normal();
+    if (!out.has_filename() && out.has_relative_path()) out = out.parent_path();  // `/a/b/` → `/a/b`
+    return out;
 }
 
 }  // namespace

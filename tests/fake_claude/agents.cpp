@@ -1,9 +1,11 @@
 // `claude agents [--json] [--all]`: the live sessions the fake knows about.
 //
-// Sources: the fake's own session records (subcommand bridges, kind "bridge";
-// flag-form TUIs, kind "interactive") and the supervisor roster joined with
-// each job's state.json (kind "background"). Liveness is pid + start ticks.
-// `$FAKE_CLAUDE_AGENTS`, when set, is printed verbatim instead.
+// Sources: the fake's own session records (the SDK worker child of each
+// subcommand bridge and each flag-form TUI, both kind "interactive") and the
+// supervisor roster joined with each job's state.json (kind "background").
+// Liveness is pid + start ticks. `$FAKE_CLAUDE_AGENTS`, or the file named by
+// `$FAKE_CLAUDE_AGENTS_FILE`, is printed verbatim instead;
+// `$FAKE_CLAUDE_AGENTS_SLEEP` delays every answer.
 
 #include "entry_points.hpp"
 
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace clauster::fake_claude {
 
@@ -46,7 +49,7 @@ json::object listed(std::int64_t pid, std::string cwd, std::string_view kind, st
     return item;
 }
 
-/// Live bridge and flag-form sessions from their records.
+/// Live SDK-worker and flag-form sessions from their records.
 void add_sessions(json::array& out) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(sessions_dir(), ec)) {
@@ -101,9 +104,24 @@ void add_background(json::array& out, bool all) {
 
 int run_agents(int argc, char** argv) {
     const arg_list args(argv + 1, argv + argc);
+    // A slow answer, whatever the form (for the caller's timeout).
+    if (const auto delay = env_seconds("FAKE_CLAUDE_AGENTS_SLEEP", 0.0); delay.count() > 0)
+        std::this_thread::sleep_for(delay);
+
+    const int injected_exit = std::atoi(env_string("FAKE_CLAUDE_AGENTS_EXIT", "0").c_str());
     if (auto injected = env_value("FAKE_CLAUDE_AGENTS")) {
         std::fputs(injected->c_str(), stdout);
-        return std::atoi(env_string("FAKE_CLAUDE_AGENTS_EXIT", "0").c_str());
+        return injected_exit;
+    }
+    // The file form carries outputs too large for an environment variable, byte for byte.
+    if (auto file = env_value("FAKE_CLAUDE_AGENTS_FILE"); file && !file->empty()) {
+        const auto bytes = read_text(*file);
+        if (!bytes) {
+            std::fprintf(stderr, "fake-claude: cannot read FAKE_CLAUDE_AGENTS_FILE '%s'\n", file->c_str());
+            return 1;
+        }
+        std::fwrite(bytes->data(), 1, bytes->size(), stdout);
+        return injected_exit;
     }
     json::array items;
     add_sessions(items);

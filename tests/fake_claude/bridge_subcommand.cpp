@@ -3,16 +3,27 @@
 // Writes the real debug-file marker lines (fixed ids and timestamps), the
 // bridge pointer once "registered", and idles until SIGINT/SIGTERM, as
 // described in clauster-internals.md §1.1–§1.3 and §2.3.
+//
+// Like the real bridge, it runs its session in an SDK worker child
+// (`<argv0> --print --sdk-url …`, sdk_worker.cpp): that child, not the
+// bridge, is what `agents --json` lists (kind "interactive").
 
 #include "entry_points.hpp"
 
 #include "common.hpp"
 #include "registry.hpp"
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace clauster::fake_claude {
@@ -83,6 +94,133 @@ void write_pointer(const fs::path& path, bool resume) {
     write_json_atomic(path, pointer);
 }
 
+//------------------------------------------------------------------------------
+// The SDK worker child.
+
+constexpr std::string_view sdk_url = "wss://fake.invalid/session";
+
+/// How long the bridge waits for a new worker's session record before going on.
+constexpr std::chrono::seconds worker_register_timeout{2};
+
+/// How long a stopping worker gets after SIGTERM before SIGKILL.
+constexpr std::chrono::seconds worker_stop_grace{3};
+
+/// While idle with a live worker, the bridge wakes this often to reap it should it exit on its own.
+constexpr std::chrono::seconds worker_reap_interval{1};
+
+/// In the forked child: make it a proper worker of @p bridge and exec it. Never returns.
+[[noreturn]] void exec_worker(pid_t bridge, const fs::path* worktree, char** argv) {
+    // Die with the bridge, even when it is SIGKILLed or crashes. The flag survives exec.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The bridge may have died before prctl: nothing would kill this process then.
+    if (::getppid() != bridge) ::_exit(0);
+
+    // Undo the bridge's signal_listener: a blocked mask and SIG_IGN dispositions
+    // survive exec, and would leave the worker deaf to SIGINT/SIGTERM (its own
+    // listener sets up what it needs).
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction reset {};
+    reset.sa_handler = SIG_DFL;
+    ::sigemptyset(&reset.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &reset, nullptr);  // EINVAL for reserved ones
+
+    // The worker writes nothing on stdout; keep stderr for its diagnostics.
+    if (const int null_fd = ::open("/dev/null", O_RDWR); null_fd >= 0) {
+        ::dup2(null_fd, STDIN_FILENO);
+        ::dup2(null_fd, STDOUT_FILENO);
+        if (null_fd > STDERR_FILENO) ::close(null_fd);
+    }
+    if (worktree != nullptr) {
+        std::error_code ec;
+        fs::create_directories(*worktree, ec);
+        if (ec || ::chdir(worktree->c_str()) != 0) {
+            write_fd(STDERR_FILENO, "fake-claude: cannot create the session worktree\n");
+            ::_exit(1);
+        }
+    }
+    ::execv("/proc/self/exe", argv);
+    write_fd(STDERR_FILENO, "fake-claude: cannot exec the SDK worker\n");
+    ::_exit(127);
+}
+
+/// The one SDK worker child of the bridge. Stopped explicitly on a clean stop;
+/// on a crash the bridge just exits and PDEATHSIG takes the worker down.
+class session_worker {
+public:
+    /// Forks and execs the worker, then waits (bounded) until it has written its
+    /// session record, so that whoever sees the bridge ready also sees its session.
+    /// @param in_worktree run it in a fresh `<cwd>/.claude/worktrees/fake-<8 hex>` (`--spawn worktree`).
+    void start(const char* argv0, const std::string& name, bool in_worktree) {
+        const pid_t bridge = ::getpid();
+        const fs::path worktree = current_dir() / ".claude" / "worktrees" / ("fake-" + random_hex(8));
+        std::vector<std::string> strings{argv0,
+                                         "--print",
+                                         "--sdk-url",
+                                         std::string(sdk_url),
+                                         "--fake-parent-pid",
+                                         std::to_string(bridge),
+                                         "--fake-session-name",
+                                         name};
+        std::vector<char*> child_argv;
+        for (auto& text : strings) child_argv.push_back(text.data());
+        child_argv.push_back(nullptr);
+
+        std::fflush(nullptr);
+        const pid_t child = ::fork();
+        if (child < 0) throw std::system_error(errno, std::generic_category(), "fork");
+        if (child == 0) exec_worker(bridge, in_worktree ? &worktree : nullptr, child_argv.data());
+        pid_ = child;
+
+        const fs::path record = session_record_path(child);
+        const auto deadline = steady_clock::now() + worker_register_timeout;
+        while (running() && steady_clock::now() < deadline) {
+            std::error_code ec;
+            if (fs::exists(record, ec)) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            reap_if_exited();
+        }
+    }
+
+    bool running() const { return pid_ > 0; }
+
+    /// Reaps the worker if it has exited on its own: a bridge keeps no zombies.
+    void reap_if_exited() {
+        if (pid_ <= 0) return;
+        int status = 0;
+        const pid_t reaped = ::waitpid(pid_, &status, WNOHANG);
+        if (reaped == pid_ || (reaped < 0 && errno == ECHILD)) pid_ = -1;
+    }
+
+    /// SIGTERM, then waitpid; SIGKILL (and the record removed for it) after a grace period.
+    void stop() {
+        if (pid_ <= 0) return;
+        // An unreaped child's pid cannot have been recycled: signalling it is safe.
+        ::kill(pid_, SIGTERM);
+        const auto deadline = steady_clock::now() + worker_stop_grace;
+        while (running()) {
+            reap_if_exited();
+            if (!running()) break;
+            if (steady_clock::now() >= deadline) {
+                ::kill(pid_, SIGKILL);
+                int status = 0;
+                while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+                }
+                std::error_code ec;
+                fs::remove(session_record_path(pid_), ec);
+                pid_ = -1;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+
+private:
+    pid_t pid_ = -1;
+};
+
 }  // namespace
 
 int run_bridge_subcommand(int argc, char** argv) {
@@ -142,7 +280,9 @@ int run_bridge_subcommand(int argc, char** argv) {
     const fs::path pointer = pointer_path(cwd);
     const bool with_pointer = !env_flag("FAKE_CLAUDE_NO_POINTER");
     if (with_pointer) write_pointer(pointer, mode == "resume");
-    write_session_record("bridge", flag_value(args, "--name").value_or(cwd.filename().string()), cwd);
+    session_worker worker;
+    if (!env_flag("FAKE_CLAUDE_NO_SESSION_WORKER"))
+        worker.start(argv[0], flag_value(args, "--name").value_or(cwd.filename().string()), spawn_mode == "worktree");
     std::printf("Remote Control is active. Continue at https://claude.ai/code?environment=%s\n",
                 std::string(fixed_env_id).c_str());
     std::fflush(stdout);
@@ -153,17 +293,26 @@ int run_bridge_subcommand(int argc, char** argv) {
             std::error_code ec;
             fs::remove(pointer, ec);
         }
-        remove_session_record();
+        worker.stop();
         return 0;
     };
 
     const bool crashes = mode == "crash_after";
     const auto crash_at = crashes ? steady_clock::now() + env_seconds("FAKE_CLAUDE_CRASH_AFTER", 2.0)
                                   : steady_clock::time_point::max();
-    const int sig = signals.wait_until(std::min(idle_until, crash_at));
+    const auto stop_at = std::min(idle_until, crash_at);
+    int sig = 0;
+    for (;;) {
+        // With a live worker, wake now and then to reap it should it exit on its own.
+        const auto wake_at = worker.running() ? std::min(stop_at, steady_clock::now() + worker_reap_interval) : stop_at;
+        sig = signals.wait_until(wake_at);
+        if (sig != 0 || steady_clock::now() >= stop_at) break;
+        worker.reap_if_exited();
+    }
     if (sig != 0) return clean_stop(std::string(signal_name(sig)) + " received, shutting down");
     if (crashes && steady_clock::now() >= crash_at) {
-        // A crash leaves its pointer and session record behind, as a real one would.
+        // A crash leaves its pointer behind, as a real one would; PDEATHSIG ends the
+        // worker, whose session record is left behind (stale) too.
         std::fputs("Error: bridge connection lost (fake crash)\n", stderr);
         return 1;
     }

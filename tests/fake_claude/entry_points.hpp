@@ -8,6 +8,9 @@ namespace clauster::fake_claude {
 /// `claude remote-control …` (Server Mode bridge), bridge_subcommand.cpp.
 int run_bridge_subcommand(int argc, char** argv);
 
+/// `claude --print --sdk-url <url> …` (the SDK worker child of a subcommand bridge), sdk_worker.cpp.
+int run_sdk_worker(int argc, char** argv);
+
 /// `claude --remote-control <name> …` (Interactive Session TUI), bridge_flag_form.cpp.
 int run_bridge_flag_form(int argc, char** argv);
 

@@ -8,6 +8,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -23,6 +25,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +48,7 @@ using env_overrides = std::vector<std::pair<std::string, std::string>>;
 
 struct stat_fields {
     char state = '?';
+    pid_t ppid = 0;
     std::string start_ticks;
 };
 
@@ -58,8 +62,60 @@ std::optional<stat_fields> proc_stat_of(pid_t pid) {
     std::vector<std::string> fields;
     for (std::string field; rest >> field;) fields.push_back(field);
     if (fields.size() < 20) return std::nullopt;
-    return stat_fields{fields[0].empty() ? '?' : fields[0][0], fields[19]};  // fields 3 and 22
+    // Fields 3 (state), 4 (ppid) and 22 (starttime).
+    return stat_fields{fields[0].empty() ? '?' : fields[0][0], static_cast<pid_t>(std::stoi(fields[1])), fields[19]};
 }
+
+/// /proc/<pid>/cmdline split at its NULs.
+std::vector<std::string> cmdline_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    std::vector<std::string> args;
+    for (std::string arg; std::getline(in, arg, '\0');) args.push_back(arg);
+    return args;
+}
+
+/// The target of /proc/<pid>/cwd ("" when unreadable).
+std::string cwd_of(pid_t pid) {
+    std::error_code ec;
+    const auto target = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
+    return ec ? std::string() : target.string();
+}
+
+/// Every process whose parent is @p parent, zombies included.
+std::vector<pid_t> children_of(pid_t parent) {
+    std::vector<pid_t> children;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        const auto pid = static_cast<pid_t>(std::stoi(name));
+        if (auto stat = proc_stat_of(pid); stat && stat->ppid == parent) children.push_back(pid);
+    }
+    return children;
+}
+
+/// True once @p pid is no child of this process any more, not even a zombie one
+/// (waitpid fails with ECHILD). Under a child_subreaper this proves that whoever
+/// parented @p pid reaped it before exiting.
+bool not_our_child(pid_t pid) {
+    int status = 0;
+    return ::waitpid(pid, &status, WNOHANG) < 0 && errno == ECHILD;
+}
+
+/// Makes this process the child subreaper while in scope: orphans of the fakes it
+/// spawns are re-parented here instead of to init, so an unreaped worker would show.
+class child_subreaper {
+public:
+    child_subreaper() { REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0); }
+    ~child_subreaper() {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+        int status = 0;
+        while (::waitpid(-1, &status, WNOHANG) > 0) {
+        }
+    }
+    child_subreaper(const child_subreaper&) = delete;
+    child_subreaper& operator=(const child_subreaper&) = delete;
+};
 
 bool alive(pid_t pid, const std::string& ticks = {}) {
     auto stat = proc_stat_of(pid);
@@ -108,8 +164,20 @@ bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 5s) {
 /// Lets @p duration pass (used only to prove that something did NOT happen).
 void let_pass(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
 
+/// Under a child_subreaper: true once the orphan @p pid, adopted here when its parent
+/// died, has been killed by SIGKILL (its PDEATHSIG) and reaped, within @p timeout.
+bool orphan_killed(pid_t pid, std::chrono::milliseconds timeout) {
+    int status = 0;
+    if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, timeout)) return false;
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
 bool contains(const std::string& haystack, std::string_view needle) {
     return haystack.find(needle) != std::string::npos;
+}
+
+bool contains_arg(const std::vector<std::string>& args, std::string_view arg) {
+    return std::find(args.begin(), args.end(), arg) != args.end();
 }
 
 //------------------------------------------------------------------------------
@@ -132,6 +200,12 @@ public:
     fs::path pointer() const { return pointer_for(project_); }
     fs::path pointer_for(const fs::path& cwd) const {
         return claude() / "projects" / sanitized(cwd.string()) / "bridge-pointer.json";
+    }
+    fs::path sessions() const { return claude() / "fake" / "sessions"; }
+    fs::path session_record(pid_t pid) const { return sessions() / (std::to_string(pid) + ".json"); }
+    bool no_session_records() const {
+        std::error_code ec;
+        return fs::is_empty(sessions(), ec) || ec;
     }
 
     /// A fresh file name under the sandbox root.
@@ -273,6 +347,31 @@ bool has_line_matching(const std::string& text, const std::string& pattern) {
 }
 
 constexpr std::string_view poll_loop = "[bridge:work] Starting poll loop";
+constexpr std::string_view bridge_ready = "Remote Control is active.";
+
+/// The SDK worker child of @p bridge once it has written its session record (0 if none within 5 s).
+pid_t registered_worker(const sandbox& box, pid_t bridge) {
+    pid_t found = 0;
+    eventually([&] {
+        for (const pid_t child : children_of(bridge)) {
+            if (alive(child) && fs::exists(box.session_record(child))) {
+                found = child;
+                return true;
+            }
+        }
+        return false;
+    });
+    return found;
+}
+
+/// `agents --json` as an array.
+json::array list_agents(sandbox& box, const env_overrides& overrides = {}) {
+    const auto result = run_fake(box, {"agents", "--json"}, overrides);
+    REQUIRE(result.code == 0);
+    auto value = json::parse(result.out);
+    REQUIRE(value.is_array());
+    return value.as_array();
+}
 
 //------------------------------------------------------------------------------
 
@@ -293,6 +392,7 @@ TEST_CASE("unknown arguments are refused with exit 2", "[fake]") {
 
 TEST_CASE("remote-control: argv, markers, pointer, clean stop", "[fake]") {
     sandbox box;
+    const child_subreaper reaper;
     const auto log = box.root() / "alpha-1-1.log";
     clauster::test::write_file(log, "");
     const std::vector<std::string> args{"remote-control", "--name", "alpha", "--debug-file", log.string(),
@@ -327,31 +427,63 @@ TEST_CASE("remote-control: argv, markers, pointer, clean stop", "[fake]") {
     CHECK(str(pointer, "source") == "remote-control");
     CHECK(pointer.at("pid").as_int64() == bridge.pid());
     CHECK(str(pointer, "procStart") == proc_stat_of(bridge.pid())->start_ticks);
+    REQUIRE(eventually([&] { return contains(bridge.out(), bridge_ready); }));
     CHECK(contains(bridge.out(), "https://claude.ai/code?environment=env_01TESTENVAAAAAAAAAAAAAAAA"));
 
+    // The session runs in one SDK worker child, registered before the bridge says it is active.
+    const auto children = children_of(bridge.pid());
+    REQUIRE(children.size() == 1);
+    const pid_t worker = children.front();
+    CHECK(fs::exists(box.session_record(worker)));
+    const std::vector<std::string> worker_argv{fake_claude,           "--print",
+                                               "--sdk-url",           "wss://fake.invalid/session",
+                                               "--fake-parent-pid",   std::to_string(bridge.pid()),
+                                               "--fake-session-name", "alpha"};
+    CHECK(cmdline_of(worker) == worker_argv);
+    CHECK(cwd_of(worker) == box.project().string());
+    CHECK(str(read_object(box.session_record(worker)), "procStart") == proc_stat_of(worker)->start_ticks);
+
+    // A clean stop ends the worker and reaps it before the bridge exits.
+    const auto worker_stopped = [&] {
+        CHECK_FALSE(alive(worker));
+        CHECK(not_our_child(worker));
+        CHECK(box.no_session_records());
+    };
     SECTION("SIGINT") {
         bridge.signal(SIGINT);
         CHECK(bridge.wait(3s) == 0);
         CHECK(contains(read_file(log), "[bridge:shutdown] SIGINT received, shutting down"));
         CHECK_FALSE(fs::exists(box.pointer()));
+        worker_stopped();
     }
     SECTION("SIGTERM") {
         bridge.signal(SIGTERM);
         CHECK(bridge.wait(3s) == 0);
         CHECK(contains(read_file(log), "[bridge:shutdown] SIGTERM received, shutting down"));
         CHECK_FALSE(fs::exists(box.pointer()));
+        worker_stopped();
     }
     SECTION("SIGHUP is ignored") {
         bridge.signal(SIGHUP);
         let_pass(200ms);
         CHECK(bridge.running());
+        CHECK(alive(worker));
         bridge.signal(SIGINT);
         CHECK(bridge.wait(3s) == 0);
+        worker_stopped();
+    }
+    SECTION("SIGKILL: the worker dies with the bridge (PDEATHSIG), its record left behind") {
+        bridge.signal(SIGKILL);
+        REQUIRE(bridge.wait(3s).has_value());
+        CHECK(orphan_killed(worker, 2s));
+        CHECK(fs::exists(box.session_record(worker)));
+        CHECK(list_agents(box).empty());
     }
 }
 
 TEST_CASE("remote-control modes", "[fake]") {
     sandbox box;
+    const child_subreaper reaper;
     const auto log = box.root() / "beta-1-1.log";
     clauster::test::write_file(log, "");
     const std::vector<std::string> args{"remote-control", "--name", "beta", "--debug-file", log.string(),
@@ -415,9 +547,15 @@ TEST_CASE("remote-control modes", "[fake]") {
     SECTION("crash_after: ready, then exit 1 leaving a stale pointer") {
         fake_process bridge(box, args, {{"FAKE_CLAUDE_MODE", "crash_after"}, {"FAKE_CLAUDE_CRASH_AFTER", "0.3"}});
         REQUIRE(eventually([&] { return fs::exists(box.pointer()); }));
+        const pid_t worker = registered_worker(box, bridge.pid());
+        REQUIRE(worker > 0);
         CHECK(bridge.wait(3s) == 1);
         CHECK_FALSE(contains(read_file(log), "[bridge:shutdown]"));
         CHECK(read_object(box.pointer()).at("pid").as_int64() == bridge.pid());
+        // PDEATHSIG ends the worker; its record stays behind, stale.
+        CHECK(orphan_killed(worker, 2s));
+        CHECK(fs::exists(box.session_record(worker)));
+        CHECK(list_agents(box).empty());
     }
     SECTION("FAKE_CLAUDE_NO_POINTER") {
         fake_process bridge(box, args, {{"FAKE_CLAUDE_NO_POINTER", "1"}});
@@ -427,10 +565,15 @@ TEST_CASE("remote-control modes", "[fake]") {
         bridge.signal(SIGINT);
         CHECK(bridge.wait(3s) == 0);
     }
-    SECTION("the idle cap stops it") {
-        fake_process bridge(box, args, {{"FAKE_CLAUDE_MAX_IDLE", "0.3"}});
+    SECTION("the idle cap stops it, and its worker") {
+        fake_process bridge(box, args, {{"FAKE_CLAUDE_MAX_IDLE", "0.5"}});
+        const pid_t worker = registered_worker(box, bridge.pid());
+        REQUIRE(worker > 0);
         CHECK(bridge.wait(3s) == 0);
-        CHECK(contains(read_file(log), "[bridge:shutdown]"));
+        CHECK(contains(read_file(log), "[bridge:shutdown] idle timeout reached, shutting down"));
+        CHECK_FALSE(alive(worker));
+        CHECK(not_our_child(worker));
+        CHECK(box.no_session_records());
     }
     SECTION("an unknown mode is refused") {
         fake_process bridge(box, args, mode("bogus"));
@@ -498,8 +641,9 @@ TEST_CASE("flag form modes", "[fake]") {
     }
 }
 
-TEST_CASE("agents --json lists live bridges and flag-form sessions", "[fake]") {
+TEST_CASE("agents --json lists bridge sessions (SDK workers) and flag-form sessions", "[fake]") {
     sandbox box;
+    const child_subreaper reaper;
     const auto log = box.root() / "eps-1-1.log";
     fake_process bridge(box, {"remote-control", "--name", "eps", "--debug-file", log.string()});
     const auto wt_log = box.root() / "eps-wt.log";
@@ -511,19 +655,14 @@ TEST_CASE("agents --json lists live bridges and flag-form sessions", "[fake]") {
     CHECK(fs::is_directory(worktree));
     CHECK(contains(read_file(wt_log), "[remote-bridge] Unarchive session_01TESTPTYSESSIONAAAAA"));
 
-    const auto listed = [&] {
-        const auto result = run_fake(box, {"agents", "--json"});
-        REQUIRE(result.code == 0);
-        auto value = json::parse(result.out);
-        REQUIRE(value.is_array());
-        return value.as_array();
-    };
+    const auto listed = [&] { return list_agents(box); };
     json::array items;
     REQUIRE(eventually([&] {
         items = listed();
         return items.size() == 2;
     }));
-    bool saw_bridge = false;
+    // The bridge is listed through its SDK worker child, never itself.
+    pid_t worker = 0;
     bool saw_tui = false;
     for (const auto& value : items) {
         const auto& item = value.as_object();
@@ -531,27 +670,38 @@ TEST_CASE("agents --json lists live bridges and flag-form sessions", "[fake]") {
                                std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
         CHECK(item.at("startedAt").as_int64() > 0);
         CHECK(str(item, "state") == "working");
-        if (item.at("pid").as_int64() == bridge.pid()) {
-            saw_bridge = true;
-            CHECK(str(item, "kind") == "bridge");
-            CHECK(str(item, "cwd") == box.project().string());
-        } else if (item.at("pid").as_int64() == tui.pid()) {
+        CHECK(str(item, "kind") == "interactive");
+        const auto pid = static_cast<pid_t>(item.at("pid").as_int64());
+        CHECK(pid != bridge.pid());
+        if (pid == tui.pid()) {
             saw_tui = true;
-            CHECK(str(item, "kind") == "interactive");
             CHECK(str(item, "cwd") == worktree.string());
+            CHECK(str(item, "name") == "eps-pty");
+        } else {
+            worker = pid;
+            const auto stat = proc_stat_of(pid);
+            REQUIRE(stat);
+            CHECK(stat->ppid == bridge.pid());
+            CHECK(contains_arg(cmdline_of(pid), "--sdk-url"));
+            CHECK(str(item, "cwd") == box.project().string());
+            CHECK(str(item, "name") == "eps");
         }
     }
-    CHECK(saw_bridge);
+    REQUIRE(worker > 0);
     CHECK(saw_tui);
 
-    SECTION("a stopped bridge disappears") {
+    SECTION("a stopped bridge disappears, its worker reaped") {
         bridge.signal(SIGINT);
         REQUIRE(bridge.wait(3s) == 0);
+        CHECK_FALSE(alive(worker));
+        CHECK(not_our_child(worker));
         CHECK(listed().size() == 1);
     }
-    SECTION("a bridge killed without cleanup is filtered by liveness") {
+    SECTION("a bridge killed without cleanup: the worker dies too, its record is filtered by liveness") {
         bridge.signal(SIGKILL);
         REQUIRE(bridge.wait(3s).has_value());
+        CHECK(orphan_killed(worker, 2s));
+        CHECK(fs::exists(box.session_record(worker)));
         CHECK(listed().size() == 1);
     }
     SECTION("FAKE_CLAUDE_AGENTS is printed verbatim") {
@@ -559,10 +709,123 @@ TEST_CASE("agents --json lists live bridges and flag-form sessions", "[fake]") {
         CHECK(result.code == 0);
         CHECK(result.out == "{not json");
     }
+    SECTION("FAKE_CLAUDE_AGENTS_FILE is printed verbatim, with FAKE_CLAUDE_AGENTS_EXIT") {
+        // Larger than any environment variable may be, with bytes no text path would keep.
+        std::string content = "[";
+        while (content.size() < (4U << 20U)) content += R"({"pid":1,"kind":"interactive","cwd":"/x"},)";
+        content += std::string("\0\r\n\xff", 4);
+        const auto file = box.file("agents");
+        clauster::test::write_file(file, content);
+        const auto result = run_fake(box, {"agents", "--json"},
+                                     {{"FAKE_CLAUDE_AGENTS_FILE", file.string()}, {"FAKE_CLAUDE_AGENTS_EXIT", "3"}});
+        CHECK(result.code == 3);
+        CHECK(result.out.size() == content.size());
+        CHECK(result.out == content);
+        const auto missing =
+            run_fake(box, {"agents", "--json"}, {{"FAKE_CLAUDE_AGENTS_FILE", (box.root() / "missing.json").string()}});
+        CHECK(missing.code == 1);
+        CHECK(missing.out.empty());
+        CHECK(contains(missing.err, "FAKE_CLAUDE_AGENTS_FILE"));
+    }
+    SECTION("FAKE_CLAUDE_AGENTS_SLEEP delays every form") {
+        const auto timed = [&](const env_overrides& overrides) {
+            const auto start = steady::now();
+            const auto result = run_fake(box, {"agents", "--json"}, overrides);
+            return std::pair<run_output, steady::duration>(result, steady::now() - start);
+        };
+        const auto [real, real_took] = timed({{"FAKE_CLAUDE_AGENTS_SLEEP", "0.4"}});
+        CHECK(real_took >= 350ms);
+        CHECK(real.code == 0);
+        CHECK(json::parse(real.out).as_array().size() == 2);
+        const auto [injected, injected_took] =
+            timed({{"FAKE_CLAUDE_AGENTS_SLEEP", "0.4"}, {"FAKE_CLAUDE_AGENTS", "[]"}});
+        CHECK(injected_took >= 350ms);
+        CHECK(injected.out == "[]");
+        SECTION("killed while sleeping") {
+            fake_process slow(box, {"agents", "--json"}, {{"FAKE_CLAUDE_AGENTS_SLEEP", "30"}});
+            let_pass(100ms);
+            CHECK(slow.running());
+            slow.signal(SIGTERM);
+            CHECK(slow.wait(2s) == 128 + SIGTERM);
+            CHECK(slow.out().empty());
+        }
+    }
     SECTION("FAKE_CLAUDE_AGENTS_SHAPE wraps the list") {
         const auto result = run_fake(box, {"agents", "--json"}, {{"FAKE_CLAUDE_AGENTS_SHAPE", "sessions"}});
         const auto value = json::parse(result.out);
         CHECK(value.as_object().at("sessions").as_array().size() == 2);
+    }
+}
+
+TEST_CASE("remote-control: the SDK worker child", "[fake]") {
+    sandbox box;
+    const child_subreaper reaper;
+    const auto ready = [](const fake_process& bridge) {
+        return eventually([&] { return contains(bridge.out(), bridge_ready); });
+    };
+
+    SECTION("--spawn worktree runs it in a fresh worktree; the name defaults to the directory's") {
+        fake_process bridge(box, {"remote-control", "--spawn", "worktree"});
+        REQUIRE(ready(bridge));
+        const pid_t worker = registered_worker(box, bridge.pid());
+        REQUIRE(worker > 0);
+        const auto record = read_object(box.session_record(worker));
+        const fs::path cwd = str(record, "cwd");
+        CHECK(cwd.parent_path() == box.project() / ".claude" / "worktrees");
+        CHECK(std::regex_match(cwd.filename().string(), std::regex("fake-[0-9a-f]{8}")));
+        CHECK(fs::is_directory(cwd));
+        CHECK(cwd_of(worker) == cwd.string());
+        CHECK(str(record, "name") == box.project().filename().string());
+        const auto items = list_agents(box);
+        REQUIRE(items.size() == 1);
+        CHECK(str(items[0].as_object(), "cwd") == cwd.string());
+        CHECK(str(items[0].as_object(), "kind") == "interactive");
+        bridge.signal(SIGINT);
+        CHECK(bridge.wait(3s) == 0);
+        CHECK(not_our_child(worker));
+        CHECK(box.no_session_records());
+    }
+    SECTION("FAKE_CLAUDE_NO_SESSION_WORKER: no child, nothing listed") {
+        fake_process bridge(box, {"remote-control", "--name", "solo"}, {{"FAKE_CLAUDE_NO_SESSION_WORKER", "1"}});
+        REQUIRE(ready(bridge));
+        CHECK(children_of(bridge.pid()).empty());
+        CHECK(list_agents(box).empty());
+        CHECK(fs::exists(box.pointer()));
+        bridge.signal(SIGINT);
+        CHECK(bridge.wait(3s) == 0);
+    }
+    SECTION("a worker that exits on its own is reaped by the bridge, which stays up") {
+        fake_process bridge(box, {"remote-control"});
+        REQUIRE(ready(bridge));
+        const pid_t worker = registered_worker(box, bridge.pid());
+        REQUIRE(worker > 0);
+        ::kill(worker, SIGKILL);
+        CHECK(eventually([&] { return children_of(bridge.pid()).empty(); }, 3s));
+        CHECK(bridge.running());
+        bridge.signal(SIGTERM);
+        CHECK(bridge.wait(3s) == 0);
+    }
+    SECTION("the worker takes SIGINT even when its bridge ignores it") {
+        fake_process bridge(box, {"remote-control"}, {{"FAKE_CLAUDE_MODE", "ignore_sigint"}});
+        REQUIRE(ready(bridge));
+        const pid_t worker = registered_worker(box, bridge.pid());
+        REQUIRE(worker > 0);
+        bridge.signal(SIGINT);
+        let_pass(200ms);
+        CHECK(bridge.running());
+        CHECK(alive(worker));
+        ::kill(worker, SIGINT);
+        CHECK(eventually([&] { return !fs::exists(box.session_record(worker)); }));
+        CHECK(eventually([&] { return children_of(bridge.pid()).empty(); }, 3s));
+        CHECK(list_agents(box).empty());
+        bridge.signal(SIGTERM);
+        CHECK(bridge.wait(3s) == 0);
+    }
+    SECTION("a worker whose parent is not the named bridge does not register") {
+        const auto result = run_fake(box, {"--print", "--sdk-url", "wss://fake.invalid/session", "--fake-parent-pid",
+                                           "1", "--fake-session-name", "stray"});
+        CHECK(result.code == 0);
+        CHECK(box.no_session_records());
     }
 }
 

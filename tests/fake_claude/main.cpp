@@ -26,6 +26,8 @@ int dispatch(int argc, char** argv) {
     if (first == "agents") return fake::run_agents(argc, argv);
     if (first == "rm") return fake::run_rm(argc, argv);
     if (first == "auth") return fake::run_auth(argc, argv);
+    // The SDK worker a subcommand bridge starts for its session (sdk_worker.cpp).
+    if (fake::has_flag(args, "--print") && fake::has_flag(args, "--sdk-url")) return fake::run_sdk_worker(argc, argv);
     // Flags may come in any order: --bg wins over --rc (a `--bg --rc` agent is not a bridge).
     if (fake::has_flag(args, "--bg")) return fake::run_background(argc, argv);
     if (fake::has_flag(args, "--remote-control") || fake::has_flag(args, "--rc"))

@@ -76,11 +76,7 @@ std::optional<roster_entry> roster_lookup(std::string_view job_id) {
     return result;
 }
 
-namespace {
-
-fs::path own_session_record() { return sessions_dir() / (std::to_string(::getpid()) + ".json"); }
-
-}  // namespace
+fs::path session_record_path(pid_t pid) { return sessions_dir() / (std::to_string(pid) + ".json"); }
 
 void write_session_record(std::string_view kind, std::string_view name, const fs::path& cwd) {
     const pid_t pid = ::getpid();
@@ -93,12 +89,12 @@ void write_session_record(std::string_view kind, std::string_view name, const fs
     record["sessionId"] = make_uuid();
     record["startedAt"] = epoch_ms();
     record["name"] = name;
-    write_json_atomic(own_session_record(), record);
+    write_json_atomic(session_record_path(pid), record);
 }
 
 void remove_session_record() {
     std::error_code ec;
-    fs::remove(own_session_record(), ec);
+    fs::remove(session_record_path(::getpid()), ec);
 }
 
 }  // namespace clauster::fake_claude

@@ -16,7 +16,7 @@ fs::path roster_path();
 /// `$HOME/.claude/jobs`.
 fs::path jobs_dir();
 
-/// `$HOME/.claude/fake/sessions` (fake-only: live bridge and flag-form sessions).
+/// `$HOME/.claude/fake/sessions` (fake-only: live SDK-worker and flag-form sessions).
 fs::path sessions_dir();
 
 /// Runs @p edit on the roster's `workers` object under an exclusive flock of
@@ -41,5 +41,8 @@ void write_session_record(std::string_view kind, std::string_view name, const fs
 
 /// Removes this process's session record (best effort).
 void remove_session_record();
+
+/// `<sessions_dir>/<pid>.json`: where process @p pid keeps its session record.
+fs::path session_record_path(pid_t pid);
 
 }  // namespace clauster::fake_claude
