@@ -2,7 +2,7 @@
 # Installs the Debian packages, builds everything with warnings as errors,
 # installs to a prefix and builds and runs examples/embed_core against it
 # (find_package(clauster)), then runs the whole test suite.
-# Slow soak/load tests carry the [slow] tag and run only with CLAUSTER_SLOW=1.
+# Soak/timeout tests carry the [soak] tag (ctest label `soak`) and run only with CLAUSTER_SLOW=1.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -24,6 +24,6 @@ cmake --build "$build_dir/embed_core" -j "$(build_jobs)"
 "$build_dir/embed_core/embed_core"
 log "running tests"
 exclude=()
-[ "${CLAUSTER_SLOW:-0}" = 1 ] || exclude=(--label-exclude slow)
+[ "${CLAUSTER_SLOW:-0}" = 1 ] || exclude=(--label-exclude soak)
 ctest --test-dir "$build_dir" --output-on-failure -j "$(build_jobs)" --timeout 300 "${exclude[@]}"
 

@@ -228,16 +228,16 @@ object openapi_component_schemas() {
     schemas["WorkingSession"] = with_description(
         object_schema(
             object{
-                {"pid", type_of("integer")},
-                {"cwd", type_of("string")},
-                {"kind", with_description(type_of("string"), "interactive, background, or empty")},
-                {"state", with_description(type_of("string"), "empty, working, blocked, done, failed or stopped")},
+                {"pid", with_description(type_of("integer"), "the session's process (its SDK worker for a bridge)")},
+                {"cwd", with_description(type_of("string"), "absolute path")},
+                {"kind", with_description(type_of("string"), "interactive, background, empty (older CLIs) or a newer kind")},
+                {"state", with_description(type_of("string"),
+                                           "empty, working or blocked (done, failed and stopped sessions are dropped)")},
                 {"started_at", with_description(type_of("integer"), "epoch milliseconds")},
-                {"local_uuid", nullable("string")},
-                {"parent_instance", with_description(nullable("string"), "instance id or hosted id")},
+                {"local_uuid", with_description(type_of("string"), "the local session UUID (`sessionId`)")},
+                {"parent_instance", with_description(nullable("string"), "the owning instance id; null unless tracked")},
                 {"attribution", string_enum({"tracked", "hosted", "untracked", "external"})},
-            },
-            {"local_uuid", "parent_instance"}),
+            }),
         "A Claude Code session seen on this machine (spec §3.3).");
 
     // The wire form of background_job_json.cpp: every key always present.
