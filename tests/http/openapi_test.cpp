@@ -19,10 +19,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
 
+#include "support/json_schema.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -46,149 +50,9 @@ using namespace clauster;
 using verb = boost::beast::http::verb;
 using field = boost::beast::http::field;
 using status = boost::beast::http::status;
+using clauster::test::schema_validator;
 
 namespace {
-
-//------------------------------------------------------------------------------
-// A minimal JSON Schema (2020-12) validator: the keywords our schemas use, and
-// a failure for any other keyword, so a schema cannot silently say more than
-// this test checks.
-
-const std::set<std::string, std::less<>> annotation_keywords{"description", "format", "title"};
-const std::set<std::string, std::less<>> checked_keywords{
-    "$ref",  "type",      "enum",      "const",   "required", "properties", "additionalProperties",
-    "items", "minLength", "maxLength", "pattern",
-};
-
-class schema_validator {
-public:
-    explicit schema_validator(const json::object& schemas) : schemas_(schemas) {}
-
-    /// Empty when @p v conforms to @p schema, else `<where>: <why>` per failure.
-    std::vector<std::string> validate(const json::value& schema, const json::value& v) const {
-        std::vector<std::string> errors;
-        check(schema, v, "$", errors);
-        return errors;
-    }
-
-    /// Failures of the schema itself: unknown keywords, dangling `$ref`s.
-    std::vector<std::string> lint(const json::value& schema, const std::string& where) const {
-        std::vector<std::string> errors;
-        lint_into(schema, where, errors);
-        return errors;
-    }
-
-private:
-    const json::value* resolve(std::string_view ref) const {
-        constexpr std::string_view prefix = "#/components/schemas/";
-        if (!ref.starts_with(prefix)) return nullptr;
-        return schemas_.if_contains(ref.substr(prefix.size()));
-    }
-
-    static bool has_type(const json::value& v, std::string_view type) {
-        if (type == "null") return v.is_null();
-        if (type == "boolean") return v.is_bool();
-        if (type == "string") return v.is_string();
-        if (type == "object") return v.is_object();
-        if (type == "array") return v.is_array();
-        if (type == "number") return v.is_number();
-        if (type == "integer") {
-            if (v.is_int64() || v.is_uint64()) return true;
-            if (!v.is_double()) return false;
-            const double d = v.get_double();
-            return d == static_cast<double>(static_cast<long long>(d));
-        }
-        return false;
-    }
-
-    void check(const json::value& schema, const json::value& v, const std::string& at,
-               std::vector<std::string>& errors) const {
-        if (!schema.is_object()) {
-            errors.push_back(at + ": schema is not an object");
-            return;
-        }
-        const auto& s = schema.as_object();
-        if (const auto* ref = s.if_contains("$ref")) {
-            const auto* target = resolve(ref->as_string());
-            if (target == nullptr) errors.push_back(at + ": unresolved $ref " + json::serialize(*ref));
-            else check(*target, v, at, errors);
-        }
-        if (const auto* type = s.if_contains("type")) {
-            bool ok = false;
-            if (type->is_string()) ok = has_type(v, type->as_string());
-            else
-                for (const auto& t : type->as_array()) ok = ok || has_type(v, t.as_string());
-            if (!ok) {
-                errors.push_back(at + ": expected type " + json::serialize(*type) + ", got " + json::serialize(v));
-                return;
-            }
-        }
-        if (const auto* e = s.if_contains("enum")) {
-            const auto& values = e->as_array();
-            if (std::find(values.begin(), values.end(), v) == values.end())
-                errors.push_back(at + ": " + json::serialize(v) + " not in enum " + json::serialize(*e));
-        }
-        if (const auto* c = s.if_contains("const"); c != nullptr && *c != v)
-            errors.push_back(at + ": expected const " + json::serialize(*c));
-        if (v.is_string()) {
-            const auto len = v.as_string().size();  // bytes; our test data is ASCII
-            if (const auto* m = s.if_contains("minLength"); m != nullptr && len < m->to_number<std::size_t>())
-                errors.push_back(at + ": shorter than minLength");
-            if (const auto* m = s.if_contains("maxLength"); m != nullptr && len > m->to_number<std::size_t>())
-                errors.push_back(at + ": longer than maxLength");
-            if (const auto* p = s.if_contains("pattern")) {
-                const std::regex re(std::string(p->as_string()));
-                if (!std::regex_search(std::string(v.as_string()), re))
-                    errors.push_back(at + ": does not match " + json::serialize(*p));
-            }
-        }
-        if (v.is_object()) {
-            const auto& o = v.as_object();
-            if (const auto* req = s.if_contains("required"))
-                for (const auto& k : req->as_array())
-                    if (!o.contains(k.as_string()))
-                        errors.push_back(at + ": missing required " + json::serialize(k));
-            const auto* props = s.if_contains("properties");
-            const auto* extra = s.if_contains("additionalProperties");
-            for (const auto& kv : o) {
-                const std::string child = at + "." + std::string(kv.key());
-                const json::value* sub = props ? props->as_object().if_contains(kv.key()) : nullptr;
-                if (sub) check(*sub, kv.value(), child, errors);
-                else if (extra && extra->is_bool() && !extra->as_bool())
-                    errors.push_back(child + ": not allowed");
-                else if (extra && extra->is_object())
-                    check(*extra, kv.value(), child, errors);
-            }
-        }
-        if (v.is_array()) {
-            if (const auto* items = s.if_contains("items")) {
-                std::size_t i = 0;
-                for (const auto& el : v.as_array()) check(*items, el, at + "[" + std::to_string(i++) + "]", errors);
-            }
-        }
-    }
-
-    void lint_into(const json::value& schema, const std::string& where, std::vector<std::string>& errors) const {
-        if (!schema.is_object()) {
-            errors.push_back(where + ": not an object");
-            return;
-        }
-        for (const auto& kv : schema.as_object()) {
-            const auto key = kv.key();
-            if (!checked_keywords.contains(key) && !annotation_keywords.contains(key))
-                errors.push_back(where + ": keyword " + std::string(key) + " is not checked by this validator");
-            if (key == "$ref" && resolve(kv.value().as_string()) == nullptr)
-                errors.push_back(where + ": unresolved $ref " + json::serialize(kv.value()));
-            if (key == "properties")
-                for (const auto& p : kv.value().as_object())
-                    lint_into(p.value(), where + ".properties." + std::string(p.key()), errors);
-            if ((key == "items" || key == "additionalProperties") && kv.value().is_object())
-                lint_into(kv.value(), where + "." + std::string(key), errors);
-        }
-    }
-
-    const json::object& schemas_;
-};
 
 //------------------------------------------------------------------------------
 
@@ -538,15 +402,89 @@ TEST_CASE_METHOD(openapi_fixture, "recorded responses validate against their sch
         require_valid(v, response_schema(doc, "/api/v1/instances", "post", "201"), http::spawn_result_json(result));
     }
     SECTION("a background job and a working session as spec §3.3 shapes them") {
-        // Until the agent and session routes answer, hand-written samples.
-        const auto job = json::parse(R"({"id":"0123abcd","state":"done","detail":null,"tempo":null,"needs":null,
-            "result":"ok","intent":null,"name":"fix","cwd":"/p/alpha","session_id":null,"bridge_session_id":null,
-            "transcript_path":null,"cli_version":"2.1.0","created_at":1763880000000,"updated_at":1763880001000,
-            "worker_pid":null,"worker_alive":false})");
-        require_valid(v, response_schema(doc, "/api/v1/agents", "get", "200"), json::array{job});
-        const auto sessions = json::parse(R"({"alpha":[{"pid":7,"cwd":"/p/alpha","kind":"interactive","state":"",
-            "started_at":1763880000000,"local_uuid":null,"parent_instance":null,"attribution":"external"}]})");
-        require_valid(v, response_schema(doc, "/api/v1/sessions", "get", "200"), sessions);
+        // The real wire forms (libcore/src/*_json.cpp), as the routes serialize them.
+        core::background_job live;
+        live.id = "0123abcd";
+        live.state = "done";
+        live.detail = "Finished";
+        live.tempo = "idle";
+        live.result = "ok";
+        live.intent = "fix the README";
+        live.name = "fix-the-readme";
+        live.cwd = "/p/alpha";
+        live.session_id = "0123abcd-1111-4222-8333-444455556666";
+        live.bridge_session_id = "session_01TESTBG0123ABCDAAAAAA";
+        live.transcript_path = "/h/.claude/projects/-p-alpha/0123abcd-1111-4222-8333-444455556666.jsonl";
+        live.cli_version = "2.1.156";
+        live.created_at = 1763880000000;
+        live.updated_at = 1763880001000;
+        live.worker_pid = 4242;
+        live.worker_alive = true;
+        live.permission_mode = "plan";  // not on the wire
+        core::background_job ended;     // every optional absent: all null
+        ended.id = "fedcba98";
+        ended.worker_pid = 4243;  // not alive: null on the wire
+        const json::array jobs{json::value_from(live), json::value_from(ended)};
+        CHECK(jobs[0].at("worker_pid") == 4242);
+        CHECK(jobs[1].at("worker_pid").is_null());
+        CHECK(jobs[1].at("state").is_null());
+        require_valid(v, response_schema(doc, "/api/v1/agents", "get", "200"), jobs);
+
+        core::working_session tracked;
+        tracked.pid = 7;
+        tracked.cwd = "/p/alpha";
+        tracked.kind = "interactive";
+        tracked.state = "working";
+        tracked.started_at = 1763880000000;
+        tracked.local_uuid = "9b2c3d4e-1111-4222-8333-444455556666";
+        tracked.parent_instance = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        tracked.attribution = core::session_attribution::tracked;
+        core::working_session external;  // an older CLI: empty kind and state, no parent
+        external.pid = 8;
+        external.cwd = "/p/beta";
+        external.started_at = 1763880002000;
+        external.local_uuid = "0c1d2e3f-1111-4222-8333-444455556666";
+        external.attribution = core::session_attribution::external;
+        const auto external_wire = json::value_from(external);
+        CHECK(external_wire.at("parent_instance").is_null());
+        require_valid(v, response_schema(doc, "/api/v1/sessions", "get", "200"),
+                      json::object{{"beta", json::array{external_wire}}});
+        require_valid(v, response_schema(doc, "/api/v1/sessions/tracked", "get", "200"),
+                      json::object{{*tracked.parent_instance, json::array{json::value_from(tracked)}}});
+        // Every attribution the core can produce is in the schema's enum.
+        for (const auto a : {core::session_attribution::tracked, core::session_attribution::untracked,
+                             core::session_attribution::external, core::session_attribution::hosted}) {
+            auto s = tracked;
+            s.attribution = a;
+            require_valid(v, http::schema_ref("WorkingSession"), json::value_from(s));
+        }
+
+        // The schemas require exactly the spec §3.3 fields, which are exactly the wire keys.
+        const auto names = [](const json::value& keys) {
+            std::set<std::string> out;
+            if (keys.is_array())
+                for (const auto& k : keys.get_array()) out.emplace(k.as_string());
+            else
+                for (const auto& kv : keys.as_object()) out.emplace(kv.key());
+            return out;
+        };
+        const auto& schemas = doc.at("components").at("schemas");
+        const std::set<std::string> session_fields{"pid",        "cwd",        "kind",            "state",
+                                                   "started_at", "local_uuid", "parent_instance", "attribution"};
+        CHECK(names(schemas.at("WorkingSession").at("required")) == session_fields);
+        CHECK(names(schemas.at("WorkingSession").at("properties")) == session_fields);
+        CHECK(names(json::value_from(tracked)) == session_fields);
+        CHECK(names(external_wire) == session_fields);
+        CHECK(names(schemas.at("WorkingSession").at("properties").at("attribution").at("enum")) ==
+              std::set<std::string>{"tracked", "hosted", "untracked", "external"});
+        const std::set<std::string> job_fields{
+            "id",   "state", "detail",     "tempo",           "needs",      "result",     "intent",
+            "name", "cwd",   "session_id", "bridge_session_id", "transcript_path", "cli_version",
+            "created_at", "updated_at", "worker_pid", "worker_alive"};
+        CHECK(names(schemas.at("BackgroundJob").at("required")) == job_fields);
+        CHECK(names(schemas.at("BackgroundJob").at("properties")) == job_fields);
+        CHECK(names(jobs[0]) == job_fields);
+        CHECK(names(jobs[1]) == job_fields);
     }
     SECTION("the validator rejects what does not conform") {
         auto bad = body_json(get("/api/v1/instances"));
