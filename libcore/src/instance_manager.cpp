@@ -47,6 +47,20 @@ constexpr auto lock_timeout = 10s;
 constexpr std::size_t error_detail_max = 2000;
 constexpr std::size_t debug_log_read_max = 8 * 1024 * 1024;
 
+/// Poll intervals that start short, so a fast bridge is seen ready (or gone) at
+/// once, and double up to @ref ready_poll for a slow one.
+class poll_backoff {
+public:
+    std::chrono::milliseconds next() {
+        const auto d = next_;
+        next_ = std::min<std::chrono::milliseconds>(next_ * 2, ready_poll);
+        return d;
+    }
+
+private:
+    std::chrono::milliseconds next_{10ms};
+};
+
 net::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) {
     net::steady_timer timer(co_await net::this_coro::executor, d);
     co_await timer.async_wait(net::use_awaitable);
@@ -377,6 +391,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         const auto grace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
             std::chrono::duration<double>(self->cfg.claude.startup_grace_seconds));
         const auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::steady_clock::duration>(ready_timeout, grace);
+        poll_backoff backoff;
         for (;;) {
             instance* inst = self->find(id);
             if (!inst || inst->status != instance_status::starting) co_return;
@@ -392,7 +407,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
                 }
                 co_return;
             }
-            co_await sleep_for(ready_poll);
+            co_await sleep_for(backoff.next());
         }
     }
 
@@ -695,8 +710,9 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     static net::awaitable<void> wait_gone(std::shared_ptr<impl> self, process_identity who, process_role role,
                                           std::chrono::steady_clock::duration limit) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
+        poll_backoff backoff;
         while (self->exec.is_live(who, role) && std::chrono::steady_clock::now() < deadline)
-            co_await sleep_for(ready_poll);
+            co_await sleep_for(backoff.next());
     }
 
     static net::awaitable<outcome<spawn_result>> do_resume(std::shared_ptr<impl> self, std::string ref) {
