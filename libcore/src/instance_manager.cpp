@@ -157,6 +157,8 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     /// Instances whose startup this process drives (eligible for the grace ERROR).
     std::set<std::string, std::less<>> spawned_here;
     std::map<std::string, int, std::less<>> crash_counts;
+    /// The store's change token at the last full sync (see instance_store::change_token).
+    std::optional<std::uint64_t> synced_token;
     bool rc_acknowledged = false;
     bool read_only = false;
     bool shut_down = false;
@@ -417,8 +419,12 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     /// Adds rows another process created, drops rows it forgot, and refreshes
     /// intentional_stop. A new live row is watched; a dead one reads STOPPED.
     void sync_from_store() {
+        // Nothing written by another process since the last sync: nothing to merge.
+        const auto token = store.change_token();
+        if (token && synced_token == token) return;
         auto rows = store.list();
         if (!rows) return;
+        synced_token = token;
         std::set<std::string, std::less<>> seen;
         for (auto& row : *rows) {
             seen.insert(row.instance_id);

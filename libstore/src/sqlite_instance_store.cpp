@@ -97,7 +97,8 @@ struct sqlite_instance_store::statements {
           find(db, "SELECT " CLAUSTER_INSTANCE_COLUMNS " FROM instances WHERE instance_id = ?1"),
           remove(db, "DELETE FROM instances WHERE instance_id = ?1"),
           set_intentional_stop(db,
-                               "UPDATE instances SET intentional_stop = ?2, updated_at = ?3 WHERE instance_id = ?1") {}
+                               "UPDATE instances SET intentional_stop = ?2, updated_at = ?3 WHERE instance_id = ?1"),
+          data_version(db, "PRAGMA data_version") {}
 
     // The connection lives in database::impl (stable address); the statements
     // below are declared after it and finalised before it goes away.
@@ -107,6 +108,7 @@ struct sqlite_instance_store::statements {
     SQLite::Statement find;
     SQLite::Statement remove;
     SQLite::Statement set_intentional_stop;
+    SQLite::Statement data_version;
 };
 
 #undef CLAUSTER_INSTANCE_COLUMNS
@@ -322,6 +324,16 @@ core::result<std::vector<core::instance>> sqlite_instance_store::list() {
         while (st->executeStep()) out.push_back(read_instance(*st));
         return out;
     });
+}
+
+std::optional<std::uint64_t> sqlite_instance_store::change_token() {
+    try {
+        lease st(stmts_->data_version);
+        if (!st->executeStep()) return std::nullopt;
+        return static_cast<std::uint64_t>(st->getColumn(0).getInt64());
+    } catch (const std::exception&) {
+        return std::nullopt;  // unknown: the caller re-reads
+    }
 }
 
 core::result<std::optional<core::instance>> sqlite_instance_store::find(std::string_view instance_id) {

@@ -632,3 +632,28 @@ DROP TABLE instances_old;
     CHECK(stored_text(db, "channel", id_of(2)) == "remote-control");
     CHECK(stored_text(db, "created_at", id_of(2)) == "long ago");  // created_at is never rewritten
 }
+
+TEST_CASE("sqlite_instance_store change_token moves only for another connection's commits", "[store]") {
+    temp_dir tmp{"clauster-instance-test"};
+    fake_clock clock;
+    database server_db = open_db(tmp.path());
+    database cli_db = open_db(tmp.path());
+    sqlite_instance_store server(server_db, clock);
+    sqlite_instance_store cli(cli_db, clock);
+
+    const auto first = server.change_token();
+    REQUIRE(first.has_value());
+    // Its own writes leave it alone: the writer already knows what it wrote.
+    REQUIRE(server.upsert(minimal(id_of(1))).has_value());
+    REQUIRE(server.set_intentional_stop(id_of(1), true).has_value());
+    CHECK(server.change_token() == first);
+    CHECK(server.change_token() == first);  // reading it twice changes nothing
+
+    // Another connection (another process: the CLI) moves it, once per commit.
+    REQUIRE(cli.upsert(minimal(id_of(2))).has_value());
+    const auto after_upsert = server.change_token();
+    CHECK(after_upsert != first);
+    CHECK(server.change_token() == after_upsert);
+    REQUIRE(cli.remove(id_of(2)).has_value());
+    CHECK(server.change_token() != after_upsert);
+}

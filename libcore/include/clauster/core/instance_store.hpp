@@ -3,6 +3,7 @@
 #include <clauster/core/error.hpp>
 #include <clauster/core/instance.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,12 @@ public:
     /// Sets `intentional_stop` (and updated_at) without touching other columns:
     /// written before any stop signal, so a crash mid-stop is never a CRASHED.
     virtual result<void> set_intentional_stop(std::string_view instance_id, bool value) = 0;
+
+    /// A value that changes whenever *another* connection or process commits a
+    /// change; equal values mean "nothing written by anybody else since", so a
+    /// reader may skip re-reading the table. nullopt (the default) when the store
+    /// cannot tell: callers then always re-read.
+    virtual std::optional<std::uint64_t> change_token() { return std::nullopt; }
 };
 
 }  // namespace clauster::core

@@ -51,6 +51,9 @@ public:
     core::result<std::optional<core::instance>> find(std::string_view instance_id) override;
     core::result<void> remove(std::string_view instance_id) override;
     core::result<void> set_intentional_stop(std::string_view instance_id, bool value) override;
+    /// SQLite's `PRAGMA data_version`: it changes when another connection
+    /// commits (other processes included), never for this connection's own writes.
+    std::optional<std::uint64_t> change_token() override;
 
 private:
     struct statements;
