@@ -61,7 +61,7 @@ net::awaitable<response> list_agents(route_context ctx) {
     boost::json::array body;
     body.reserve(jobs.size());
     for (const auto& job : jobs) body.push_back(boost::json::value_from(job));
-    co_return make_json_response(beast::http::status::ok, body);
+    co_return make_json_response(beast::http::status::ok, std::move(body));
 }
 
 net::awaitable<response> dispatch_agent(route_context ctx) {

@@ -270,13 +270,13 @@ net::awaitable<response> list_projects(route_context ctx) {
     boost::json::array body;
     body.reserve(projects.size());
     for (const auto& p : projects) body.push_back(boost::json::value_from(p));
-    co_return make_json_response(beast::http::status::ok, body);
+    co_return make_json_response(beast::http::status::ok, std::move(body));
 }
 
 net::awaitable<response> healthz(route_context ctx) {
     boost::json::object body;
     body["status"] = "ok";
-    if (ctx.mgr.config().auth.enabled && !ctx.identity) co_return make_json_response(beast::http::status::ok, body);
+    if (ctx.mgr.config().auth.enabled && !ctx.identity) co_return make_json_response(beast::http::status::ok, std::move(body));
 
     const auto h = ctx.mgr.health();
     body["version"] = h.version;
@@ -286,7 +286,7 @@ net::awaitable<response> healthz(route_context ctx) {
     body["claude_login_method"] = optional_value(h.claude_login_method);
     body["claude_login_expires_at"] = optional_value(h.claude_login_expires_at);
     body["instances_running"] = h.instances_running;
-    co_return make_json_response(beast::http::status::ok, body);
+    co_return make_json_response(beast::http::status::ok, std::move(body));
 }
 
 }  // namespace handlers

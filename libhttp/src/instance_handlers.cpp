@@ -107,7 +107,7 @@ net::awaitable<response> list_instances(route_context ctx) {
     boost::json::array body;
     body.reserve(instances.size());
     for (const auto& inst : instances) body.push_back(boost::json::value_from(inst));
-    co_return make_json_response(beast::http::status::ok, body);
+    co_return make_json_response(beast::http::status::ok, std::move(body));
 }
 
 net::awaitable<response> spawn_instance(route_context ctx) {
@@ -155,7 +155,7 @@ net::awaitable<response> forget_instance(route_context ctx) {
     boost::json::object body;
     body["id"] = ref;  // as given, not the resolved id (spec §2.3)
     body["forgotten"] = true;
-    co_return make_json_response(beast::http::status::ok, body);
+    co_return make_json_response(beast::http::status::ok, std::move(body));
 }
 
 }  // namespace handlers

@@ -41,7 +41,7 @@ response make_error_response(beast::http::status status, std::string_view code, 
     boost::json::object body;
     body["detail"] = detail;
     body["code"] = code;
-    return make_json_response(status, body);
+    return make_json_response(status, std::move(body));
 }
 
 response make_error_response(const core::failure& f) {

@@ -59,7 +59,7 @@ net::awaitable<response> list_adoptable_sessions(route_context ctx) {
     const auto names = co_await ctx.mgr.sessions().adoptable();
     boost::json::array body;
     for (const auto& n : names) body.emplace_back(n);
-    co_return make_json_response(beast::http::status::ok, body);
+    co_return make_json_response(beast::http::status::ok, std::move(body));
 }
 
 net::awaitable<response> adopt_project(route_context ctx) {
