@@ -48,10 +48,15 @@ child_run_result run_child(const std::vector<std::string>& argv, const environme
 
     int out_fds[2];
     int err_fds[2];
-    if (::pipe2(out_fds, O_CLOEXEC | O_NONBLOCK) != 0) return result;
+    // Only our read ends are non-blocking: the child's write ends must block
+    // when the pipe is full, or a child printing more than 64 KiB fails its
+    // write (EAGAIN) and its output is silently truncated.
+    if (::pipe2(out_fds, O_CLOEXEC) != 0) return result;
     fd_guard out_r{out_fds[0]}, out_w{out_fds[1]};
-    if (::pipe2(err_fds, O_CLOEXEC | O_NONBLOCK) != 0) return result;
+    if (::pipe2(err_fds, O_CLOEXEC) != 0) return result;
     fd_guard err_r{err_fds[0]}, err_w{err_fds[1]};
+    for (const int fd : {out_r.fd, err_r.fd})
+        if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) return result;
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
