@@ -8,6 +8,7 @@
 #include <clauster/core/session_attribution.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -161,25 +162,46 @@ struct session_monitor::impl {
             self->last_warning.clear();
         } else {
             self->last_failure = result.error();
-            if (self->last_warning != result.error().message) {
-                self->last_warning = result.error().message;
-                std::cerr << "clauster: warning: working sessions: " << self->last_warning
-                          << " (keeping the last good list)\n";
-            }
         }
         self->in_flight.reset();
         done->cancel();
         co_return self->last_failure;
     }
 
-    static net::awaitable<void> ensure_fresh(std::shared_ptr<impl> self) {
-        if (self->observed_at && steady::now() - *self->observed_at < self->options.max_age && !self->last_failure)
-            co_return;
-        // After a failure, retry at most once per max_age as well.
-        if (self->last_failure && self->last_attempt && steady::now() - *self->last_attempt < self->options.max_age)
-            co_return;
-        self->last_attempt = steady::now();
+    /// Logs a failed background run once per distinct cause (the server keeps
+    /// serving its last good list; a one-shot caller reports the error itself).
+    void warn_on_failure() {
+        if (!last_failure) return;
+        if (last_warning == last_failure->message) return;
+        last_warning = last_failure->message;
+        std::cerr << "clauster: warning: working sessions: " << last_warning << " (keeping the last good list)\n";
+    }
+
+    static net::awaitable<void> run_and_warn(std::shared_ptr<impl> self) {
         co_await run_once(self);
+        self->warn_on_failure();
+    }
+
+    /// Starts a run when the snapshot is older than max_age (a failing claude is
+    /// retried at most once per max_age), then waits for it — at most
+    /// `max_read_wait`, so a hung claude never hangs every read: the last good
+    /// list is served meanwhile.
+    static net::awaitable<void> ensure_fresh(std::shared_ptr<impl> self) {
+        const auto now = steady::now();
+        const bool fresh = self->observed_at && now - *self->observed_at < self->options.max_age && !self->last_failure;
+        const bool retried = self->last_failure && self->last_attempt && now - *self->last_attempt < self->options.max_age;
+        if (fresh || retried) co_return;
+        if (!self->in_flight) {
+            self->last_attempt = now;
+            net::co_spawn(self->ex, run_and_warn(self), net::detached);
+        }
+        const auto deadline = now + self->options.max_read_wait;
+        net::steady_timer tick(self->ex);
+        for (auto step = std::chrono::milliseconds(5); self->in_flight && steady::now() < deadline;
+             step = std::min(step * 2, std::chrono::milliseconds(100))) {
+            tick.expires_after(step);
+            co_await tick.async_wait(net::use_awaitable);
+        }
     }
 
     /// The snapshot's sessions whose process still lives, attributed against the
@@ -202,7 +224,7 @@ struct session_monitor::impl {
         while (!self->shut_down) {
             if (self->instances) self->instances->sweep();
             self->last_attempt = steady::now();
-            co_await run_once(self);
+            co_await run_and_warn(self);
             if (self->shut_down) break;
             self->poll_timer.expires_after(period);
             boost::system::error_code ec;

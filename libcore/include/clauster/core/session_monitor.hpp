@@ -27,6 +27,9 @@ struct session_monitor_options {
     /// Reads refresh a snapshot older than this first (one run serves every
     /// concurrent reader), so an answer is never staler than this plus one run.
     std::chrono::milliseconds max_age{2'000};
+    /// How long a read waits for a run it started (or found running) before it
+    /// answers from the last good list: a hung claude never hangs the API.
+    std::chrono::milliseconds max_read_wait{3'000};
     std::size_t max_output_bytes = 8 * 1024 * 1024;  ///< more output is a failed run, never a partial parse
 };
 
@@ -71,7 +74,8 @@ public:
     boost::asio::awaitable<outcome<std::vector<working_session>>> refresh();
 
     /// Every live working session, attributed, from a snapshot at most
-    /// `max_age` old (refreshed first when older; the last good one when a run fails).
+    /// `max_age` old: an older one is refreshed first (waiting at most
+    /// `max_read_wait`); when a run fails or is slower, the last good one.
     boost::asio::awaitable<std::vector<working_session>> sessions();
 
     /// `GET /api/sessions`: EXTERNAL sessions keyed by the project whose path is their cwd.
