@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <charconv>
 #include <csignal>
@@ -32,6 +33,8 @@
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include <sys/resource.h>
 
 namespace {
 
@@ -137,6 +140,21 @@ std::string base_url(const std::string& host, unsigned short port) {
     return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+/// Every watched bridge and keeper holds a pidfd and every client a socket, so
+/// the usual soft limit of 1024 descriptors caps a big host at a few hundred
+/// bridges: lift it towards the hard limit (at most 65536, a value children,
+/// which inherit it, handle well).
+void raise_descriptor_limit() {
+    constexpr rlim_t wanted = 65536;
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    const rlim_t target = lim.rlim_max == RLIM_INFINITY ? wanted : std::min(lim.rlim_max, wanted);
+    if (lim.rlim_cur >= target) return;
+    lim.rlim_cur = target;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        std::cerr << "clauster: warning: could not raise the open-file limit to " << target << "\n";
+}
+
 int run(std::span<char*> args) {
     const auto parsed = parse_command_line(args);
     if (const auto* why = std::get_if<std::string>(&parsed)) {
@@ -152,6 +170,8 @@ int run(std::span<char*> args) {
         std::cout << "clausterd " << core::version << "\n";
         return 0;
     }
+
+    raise_descriptor_limit();
 
     // 1. Configuration. --host goes through the loader as CLAUSTER_HOST so the
     //    startup validators (non-loopback bind without auth) see it; --port may

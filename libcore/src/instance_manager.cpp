@@ -157,6 +157,8 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     /// Instances whose startup this process drives (eligible for the grace ERROR).
     std::set<std::string, std::less<>> spawned_here;
     std::map<std::string, int, std::less<>> crash_counts;
+    /// What the manager's `claude --version` probe said (instance::claude_version).
+    std::optional<std::string> claude_version;
     /// The store's change token at the last full sync (see instance_store::change_token).
     std::optional<std::uint64_t> synced_token;
     bool rc_acknowledged = false;
@@ -172,6 +174,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     }
 
     void remember(instance inst) {
+        if (inst.is_active() && !inst.claude_version) inst.claude_version = claude_version;
         const std::string id = inst.instance_id;
         if (!instances.contains(id)) order.push_back(id);
         instances.insert_or_assign(id, std::move(inst));
@@ -555,6 +558,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         inst.status = instance_status::starting;
         inst.intentional_stop = false;
         inst.started_at = clk.now();
+        inst.claude_version = claude_version;
         inst.bridge_id.reset();
         inst.environment_id.reset();
         inst.starter_session_id.reset();
@@ -1001,6 +1005,10 @@ int instance_manager::running_count() {
 }
 
 void instance_manager::shutdown() { impl_->shut_down = true; }
+
+void instance_manager::set_claude_version(std::optional<std::string> version) {
+    impl_->claude_version = std::move(version);
+}
 
 void instance_manager::sweep() {
     impl_->sync_from_store();

@@ -35,6 +35,7 @@ void manager::enable_instances(boost::asio::any_io_executor ex, instance_store& 
                                instance_paths paths) {
     instances_ = std::make_unique<instance_manager>(std::move(ex), config_, exec, store, projects_, clock_, env_,
                                                     std::move(paths));
+    instances_->set_claude_version(claude_probe_.version);
 }
 
 instance_manager& manager::instances() {
@@ -62,7 +63,11 @@ background_agents& manager::agents() {
     return *agents_;
 }
 
-void manager::refresh_claude_probe() { claude_probe_ = probe_claude_version(config_.claude.binary, env_); }
+void manager::refresh_claude_probe() {
+    // The same PATH (claude.path_append included) every claude child gets.
+    claude_probe_ = probe_claude_version(config_.claude.binary, claude_child_environment(env_, config_));
+    if (instances_) instances_->set_claude_version(claude_probe_.version);
+}
 
 health_report manager::health() {
     health_report h;

@@ -125,6 +125,7 @@ bool contains(const boost::json::array& argv, std::string_view s) {
 
 TEST_CASE("Server Mode: ready, listed, stopped", "[core][instances]") {
     bench b;
+    b.mgr->set_claude_version("2.1.156");
     auto out = b.spawn_ok({});
     CHECK(out.created);
     const auto& inst = out.inst;
@@ -133,6 +134,7 @@ TEST_CASE("Server Mode: ready, listed, stopped", "[core][instances]") {
     CHECK(inst.url == "https://claude.ai/code?environment=env_01TESTENVAAAAAAAAAAAAAAAA");
     CHECK(inst.session_url() == "https://claude.ai/code/session_01TESTSTARTERAAAAAAAAAA?from=cli");
     CHECK(inst.bridge_id == "11111111-2222-3333-4444-555555555555");
+    CHECK(inst.claude_version == "2.1.156");  // the probe's answer, stamped at launch
     REQUIRE(inst.bridge);
     CHECK(inst.bridge->start_ticks);
     CHECK(inst.bridge->boot_id);

@@ -118,6 +118,10 @@ public:
     /// Instances currently RUNNING.
     int running_count();
 
+    /// The version `claude --version` reported (the manager's probe): stamped
+    /// on each instance launched, reattached or adopted from now on.
+    void set_claude_version(std::optional<std::string> version);
+
     /// One supervision sweep (the poll loop's): picks up rows other processes
     /// wrote, and settles every STARTING/RUNNING instance whose process is gone
     /// (STOPPED, CRASHED or ERROR, as its exit watch would). A safety net for
