@@ -1,6 +1,8 @@
 // The `clauster agents list|run|stop|resume` commands of the real binary
 // against the fake `claude` (its `--bg` and `rm` surface), with no server running.
 #include "support/cli_fixture.hpp"
+#include "support/fake_claude_setup.hpp"
+#include "support/processes.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -9,7 +11,6 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <optional>
 #include <regex>
 #include <string>
@@ -22,33 +23,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool alive(int pid) {
-    const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) return false;
-    const char state = stat[close + 2];
-    return state != 'Z' && state != 'X' && state != 'x';
-}
-
-/// SIGTERM @p pid if it still runs the fake claude (the fake exits at once on it).
-void terminate_if_claude(int pid) {
-    if (pid <= 0 || !alive(pid)) return;
-    if (read_file("/proc/" + std::to_string(pid) + "/cmdline").find("claude") == std::string::npos) return;
-    ::kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && alive(pid); ++i) std::this_thread::sleep_for(10ms);
-}
-
 /// A hermetic installation whose `claude` is the fake, with project `alpha`; on
 /// teardown it ends every live worker it can list.
 struct agents_installation {
     installation inst;
 
-    agents_installation() {
-        inst.env["CLAUSTER_CLAUDE_BINARY"] = CLAUSTER_TEST_FAKE_CLAUDE;
-        inst.env["FAKE_CLAUDE_MAX_IDLE"] = "60";  // nothing outlives a crashed test for long
-        inst.env["FAKE_CLAUDE_BG_WORK"] = "0.3";
-        std::filesystem::create_directories(inst.projects / "alpha");
-    }
+    agents_installation() { use_fake_claude(inst, {.projects = {"alpha"}, .env = {{"FAKE_CLAUDE_BG_WORK", "0.3"}}}); }
 
     ~agents_installation() {
         try {
@@ -57,7 +37,7 @@ struct agents_installation {
             const json::value all = json::parse(listed.out);
             for (const auto& j : all.as_array())
                 if (const auto* pid = j.as_object().if_contains("worker_pid"); pid && pid->is_int64())
-                    terminate_if_claude(static_cast<int>(pid->as_int64()));
+                    terminate_if_ours(static_cast<int>(pid->as_int64()));
         } catch (...) {
             // Teardown is best effort; the idle cap of the fake is the last resort.
         }
@@ -128,7 +108,7 @@ TEST_CASE("agents: run, list, stop, resume", "[cli][agents]") {
     CHECK(live.err == "clauster: background job " + id + " is still running; stop it first\n");
 
     // End the worker without `claude rm`: the ended job resumes as a new one.
-    terminate_if_claude(static_cast<int>(done.at("worker_pid").as_int64()));
+    terminate_if_ours(static_cast<int>(done.at("worker_pid").as_int64()));
     a.wait_job(id, [](const json::object& j) { return j.at("worker_alive") == json::value(false); });
     const auto resumed = printed_id(a.cli({"agents", "resume", id}));
     CHECK(resumed != id);

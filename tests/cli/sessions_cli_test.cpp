@@ -3,7 +3,11 @@
 // running. Sessions "started by hand" are the fake claude run directly by the
 // test, as a user would in a terminal.
 
+#include "support/api_fixture.hpp"
 #include "support/cli_fixture.hpp"
+#include "support/fake_claude_setup.hpp"
+#include "support/processes.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -14,135 +18,29 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <regex>
-#include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef CLAUSTER_TEST_FAKE_CLAUDE
 #error "CLAUSTER_TEST_FAKE_CLAUDE must name the fake claude binary (link clauster_fake_claude_path)"
 #endif
 
+using namespace clauster::test;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using clauster::test::installation;
-using clauster::test::run_result;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-//------------------------------------------------------------------------------
-// Processes
-
-/// The stat fields after the command name of @p pid ("" when there is no such process).
-std::string stat_tail(int pid) {
-    const auto stat = clauster::test::read_file("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    return close == std::string::npos || close + 2 >= stat.size() ? std::string() : stat.substr(close + 2);
-}
-
-/// True while @p pid exists and is not a zombie.
-bool alive(int pid) {
-    const auto tail = stat_tail(pid);
-    return !tail.empty() && tail[0] != 'Z' && tail[0] != 'X' && tail[0] != 'x';
-}
-
-/// The parent pid of @p pid (0 when unknown).
-int parent_of(int pid) {
-    const auto tail = stat_tail(pid);
-    const auto space = tail.find(' ');
-    return space == std::string::npos ? 0 : std::atoi(tail.c_str() + space + 1);
-}
-
-/// SIGTERM @p pid if it still runs the fake claude (or a keeper), and waits (≤ 3 s) until it is gone.
-void terminate_if_ours(int pid) {
-    if (pid <= 0 || !alive(pid)) return;
-    const auto cmd = clauster::test::read_file("/proc/" + std::to_string(pid) + "/cmdline");
-    if (cmd.find("claude") == std::string::npos && cmd.find("__pty-keeper__") == std::string::npos) return;
-    ::kill(pid, SIGTERM);
-    for (int i = 0; i < 300 && alive(pid); ++i) std::this_thread::sleep_for(10ms);
-    if (alive(pid)) ::kill(pid, SIGKILL);
-}
-
-/// A process the test starts by hand in a chosen directory: SIGTERM, then
-/// SIGKILL, and reaped on destruction.
-class hand_process {
-public:
-    hand_process(const std::vector<std::string>& argv, const clauster::core::environment& env, const fs::path& cwd,
-                 fs::path log)
-        : log_(std::move(log)) {
-        std::vector<std::string> strings = argv;
-        std::vector<char*> args;
-        for (auto& a : strings) args.push_back(a.data());
-        args.push_back(nullptr);
-        std::vector<std::string> env_strings;
-        for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-        std::vector<char*> envp;
-        for (auto& e : env_strings) envp.push_back(e.data());
-        envp.push_back(nullptr);
-
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-        const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) throw std::runtime_error("posix_spawn failed for " + argv.at(0));
-    }
-
-    ~hand_process() {
-        if (reaped_) return;
-        ::kill(pid_, SIGTERM);
-        if (wait(3s)) return;
-        ::kill(pid_, SIGKILL);
-        (void)wait(3s);
-    }
-    hand_process(const hand_process&) = delete;
-    hand_process& operator=(const hand_process&) = delete;
-
-    int pid() const { return pid_; }
-    std::string output() const { return clauster::test::read_file(log_); }
-
-    /// Reaps the process within @p timeout: its exit code, -2 for a signal, nullopt while it runs.
-    std::optional<int> wait(std::chrono::milliseconds timeout) {
-        if (reaped_) return status_;
-        const auto deadline = steady::now() + timeout;
-        for (;;) {
-            int status = 0;
-            const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-            if (r == pid_ || (r < 0 && errno == ECHILD)) {
-                reaped_ = true;
-                status_ = r == pid_ && WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-                return status_;
-            }
-            if (steady::now() >= deadline) return std::nullopt;
-            std::this_thread::sleep_for(10ms);
-        }
-    }
-
-private:
-    fs::path log_;
-    pid_t pid_ = -1;
-    bool reaped_ = false;
-    std::optional<int> status_;
-};
 
 //------------------------------------------------------------------------------
 // Fixture: an installation whose `claude` is the fake, with projects `alpha`
@@ -152,12 +50,7 @@ private:
 class sessions_installation {
 public:
     sessions_installation() {
-        inst_.env["CLAUSTER_CLAUDE_BINARY"] = CLAUSTER_TEST_FAKE_CLAUDE;
-        inst_.env["FAKE_CLAUDE_MAX_IDLE"] = "60";  // nothing outlives a crashed test for long
-        for (const auto* name : {"alpha", "beta"}) fs::create_directories(inst_.projects / name);
-        clauster::test::write_file(inst_.home / ".claude.json",
-                                   R"({"projects": {")" + path("alpha") + R"(": {"hasTrustDialogAccepted": true}, ")" +
-                                       path("beta") + R"(": {"hasTrustDialogAccepted": true}}})");
+        use_fake_claude(inst_, {.projects = {"alpha", "beta"}, .trusted = {"alpha", "beta"}});
     }
 
     ~sessions_installation() {
@@ -172,7 +65,7 @@ public:
                 }
             }
             json::error_code ec;
-            const auto roster = json::parse(clauster::test::read_file(inst_.home / ".claude/daemon/roster.json"), ec);
+            const auto roster = json::parse(read_file(inst_.home / ".claude/daemon/roster.json"), ec);
             if (!ec && roster.is_object())
                 if (const auto* workers = roster.as_object().if_contains("workers"); workers && workers->is_object())
                     for (const auto& [id, w] : workers->as_object())
@@ -187,7 +80,6 @@ public:
 
     installation& inst() { return inst_; }
     fs::path dir(const std::string& project) const { return inst_.projects / project; }
-    std::string path(const std::string& project) const { return dir(project).string(); }
     /// The project directory as claude reports it (its getcwd: symlinks resolved).
     std::string real_path(const std::string& project) const { return fs::weakly_canonical(dir(project)).string(); }
 
@@ -221,8 +113,7 @@ public:
     /// The fake claude started by hand in @p project with @p args.
     std::unique_ptr<hand_process> by_hand(const std::string& project, std::vector<std::string> args,
                                           const std::string& tag) const {
-        args.insert(args.begin(), CLAUSTER_TEST_FAKE_CLAUDE);
-        return std::make_unique<hand_process>(args, inst_.env, dir(project), inst_.root / (tag + ".log"));
+        return claude_by_hand(inst_, project, std::move(args), tag);
     }
 
 private:
@@ -230,26 +121,6 @@ private:
 };
 
 //------------------------------------------------------------------------------
-
-/// Spec §3.3 WorkingSession: exactly these fields, with these types.
-void check_session_shape(const json::value& s) {
-    INFO("session: " << json::serialize(s));
-    REQUIRE(s.is_object());
-    std::set<std::string> keys;
-    for (const auto& kv : s.as_object()) keys.emplace(kv.key());
-    CHECK(keys == std::set<std::string>{"pid", "cwd", "kind", "state", "started_at", "local_uuid", "parent_instance",
-                                        "attribution"});
-    CHECK(s.at("pid").is_int64());
-    CHECK(s.at("cwd").is_string());
-    CHECK(s.at("kind").is_string());
-    CHECK(s.at("state").is_string());
-    CHECK(s.at("started_at").is_int64());
-    CHECK(s.at("local_uuid").is_string());
-    CHECK((s.at("parent_instance").is_string() || s.at("parent_instance").is_null()));
-    CHECK(s.at("attribution").is_string());
-}
-
-std::string str(const json::value& v, std::string_view key) { return std::string(v.at(key).as_string()); }
 
 int pid_of(const json::value& v, std::string_view key = "pid") { return static_cast<int>(v.at(key).as_int64()); }
 
@@ -470,7 +341,7 @@ TEST_CASE("sessions fails on malformed claude agents --json output, never crashe
         while (huge.size() < 20u * 1024 * 1024) huge += "," + agents_item("999999", quoted(s.real_path("beta")));
         huge += "]";
         const auto file = s.inst().root / "agents.json";
-        clauster::test::write_file(file, huge);
+        write_file(file, huge);
         s.inst().env["FAKE_CLAUDE_AGENTS_FILE"] = file.string();
         check_failed(s.sessions(true), "claude agents --json printed more than 8388608 bytes");
     }
@@ -524,7 +395,7 @@ TEST_CASE("sessions skips items that break the rules", "[cli][sessions]") {
         while (large.size() < 2u * 1024 * 1024) large += filler;
         large += agents_item(self, alpha) + "]";
         const auto file = s.inst().root / "agents.json";
-        clauster::test::write_file(file, large);
+        write_file(file, large);
         s.inst().env["FAKE_CLAUDE_AGENTS_FILE"] = file.string();
         const auto list = s.sessions_json();
         REQUIRE(list.size() == 1);

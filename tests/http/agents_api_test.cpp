@@ -2,10 +2,8 @@
 // with the fake claude (tests/fake_claude, its `--bg` and `rm` surface) as
 // `claude.binary`. The agent routes are public: /api and /api/v1 are the same.
 
-#include "support/cli_fixture.hpp"
-#include "support/http_client.hpp"
-#include "support/server_fixture.hpp"
-#include "support/temp_dir.hpp"
+#include "support/api_fixture.hpp"
+#include "support/processes.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -15,86 +13,26 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
-#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <vector>
-
-#ifndef CLAUSTER_TEST_FAKE_CLAUDE
-#error "CLAUSTER_TEST_FAKE_CLAUDE must name the fake claude binary (link clauster_fake_claude_path)"
-#endif
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using clauster::test::http_reply;
+using namespace clauster::test;
 
 namespace {
 
-/// True while @p pid exists and is not a zombie.
-bool alive(int pid) {
-    const auto stat = clauster::test::read_file("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) return false;
-    const char state = stat[close + 2];
-    return state != 'Z' && state != 'X' && state != 'x';
-}
-
-/// SIGTERM @p pid if it still runs the fake claude (the fake exits at once on it).
-void terminate_if_claude(int pid) {
-    if (pid <= 0 || !alive(pid)) return;
-    if (clauster::test::read_file("/proc/" + std::to_string(pid) + "/cmdline").find("claude") == std::string::npos)
-        return;
-    ::kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && alive(pid); ++i) std::this_thread::sleep_for(10ms);
-}
-
-/// An installation with projects `alpha` and `beta` and a clausterd over it.
-class agents_fixture {
+/// An installation with projects `alpha` and `beta` (neither trusted yet: a
+/// dispatch pre-trusts its cwd) and a clausterd over it.
+class agents_fixture : public api_server {
 public:
-    agents_fixture() {
-        for (const auto* name : {"alpha", "beta"}) fs::create_directories(inst_.projects / name);
-        inst_.env["CLAUSTER_CLAUDE_BINARY"] = CLAUSTER_TEST_FAKE_CLAUDE;
-        inst_.env["FAKE_CLAUDE_MAX_IDLE"] = "60";  // a worker a failed test left behind exits by itself
-        inst_.env["FAKE_CLAUDE_BG_WORK"] = "0.3";
-    }
-
-    ~agents_fixture() {
-        // Workers outlive clausterd by design: end every live one we made.
-        if (!server_) return;
-        try {
-            const auto listed = call("GET", "/api/agents");
-            if (listed.status != 200) return;
-            const auto jobs = json::parse(listed.body);
-            for (const auto& j : jobs.as_array())
-                if (const auto* pid = j.as_object().if_contains("worker_pid"); pid && pid->is_int64())
-                    terminate_if_claude(static_cast<int>(pid->as_int64()));
-        } catch (...) {  // NOLINT(bugprone-empty-catch): best effort, the idle cap is the backstop
-        }
-    }
-
-    agents_fixture(const agents_fixture&) = delete;
-    agents_fixture& operator=(const agents_fixture&) = delete;
-
-    clauster::test::installation& installation() { return inst_; }
-    std::string project_path(const std::string& name) const { return (inst_.projects / name).string(); }
-
-    void start(std::vector<std::string> extra = {}) {
-        server_ = std::make_unique<clauster::test::running_server>(inst_, std::move(extra));
-    }
-
-    std::string log() const { return server_ ? server_->log() : std::string(); }
-
-    http_reply call(const std::string& method, const std::string& target, const std::string& body = {}) const {
-        std::vector<std::pair<std::string, std::string>> headers;
-        if (method == "POST") headers.emplace_back("Content-Type", "application/json");
-        return clauster::test::http_request(server_->url(), method, target, headers, body);
-    }
+    agents_fixture()
+        : api_server({.setup = {.projects = {"alpha", "beta"}, .env = {{"FAKE_CLAUDE_BG_WORK", "0.3"}}},
+                      .keeper = false}) {}
 
     http_reply dispatch(const std::string& body, const std::string& prefix = "/api") const {
         return call("POST", prefix + "/agents", body);
@@ -121,29 +59,7 @@ public:
             std::this_thread::sleep_for(50ms);
         }
     }
-
-private:
-    clauster::test::installation inst_;
-    std::unique_ptr<clauster::test::running_server> server_;
 };
-
-json::value body_of(const http_reply& r) {
-    INFO("body: " << r.body);
-    return json::parse(r.body);
-}
-
-/// An error reply: status, `code` and the exact `detail`.
-void check_error(const http_reply& r, int status, std::string_view code, std::string_view detail) {
-    INFO("reply " << r.status << ": " << r.body);
-    CHECK(r.status == status);
-    CHECK(r.headers.at("content-type") == "application/json");
-    const auto body = json::parse(r.body);
-    REQUIRE(body.is_object());
-    CHECK(body.at("detail") == json::value(detail));
-    CHECK(body.at("code") == json::value(code));
-}
-
-std::string str(const json::object& o, std::string_view key) { return std::string(o.at(key).as_string()); }
 
 bool is_job_id(const std::string& s) { return std::regex_match(s, std::regex{"[0-9a-f]{8}"}); }
 
@@ -204,7 +120,7 @@ TEST_CASE_METHOD(agents_fixture, "agent lifecycle over HTTP: dispatch, list, res
 
     // End the worker without `claude rm` (as the idle cap would): the job stays
     // on disk, ended, and can be resumed as a new job.
-    terminate_if_claude(static_cast<int>(done.at("worker_pid").as_int64()));
+    terminate_if_ours(static_cast<int>(done.at("worker_pid").as_int64()));
     const auto ended = wait_job(id, [](const json::object& j) { return j.at("worker_alive") == json::value(false); });
     CHECK(ended.at("worker_pid").is_null());
     const auto resumed = created_id(call("POST", "/api/v1/agents/" + id + "/resume"));

@@ -2,140 +2,52 @@
 // fake claude (tests/fake_claude) as `claude.binary` and the real `clauster`
 // as the PTY keeper.
 
-#include "support/cli_fixture.hpp"
+#include "support/api_fixture.hpp"
 #include "support/http_client.hpp"
-#include "support/server_fixture.hpp"
+#include "support/processes.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
-#include <csignal>
-#include <cerrno>
 #include <filesystem>
-#include <memory>
-#include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
-#ifndef CLAUSTER_TEST_FAKE_CLAUDE
-#error "CLAUSTER_TEST_FAKE_CLAUDE must name the fake claude binary (link clauster_fake_claude_path)"
-#endif
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using clauster::test::http_reply;
+using namespace clauster::test;
 
 namespace {
 
 //------------------------------------------------------------------------------
-// Fixture: an installation with three projects and a clausterd over it.
+// Fixture: an installation with three projects and a clausterd over it, with
+// the real `clauster` as keeper.
 //   alpha  trusted, not a git repository
 //   beta   trusted, a git repository (a `.git` entry)
 //   gamma  untrusted
 
-class instances_fixture {
+class instances_fixture : public api_server {
 public:
-    instances_fixture() {
-        for (const auto* name : {"alpha", "beta", "gamma"}) fs::create_directories(inst_.projects / name);
-        fs::create_directories(inst_.projects / "beta" / ".git");
-        clauster::test::write_file(inst_.home / ".claude.json",
-                                   R"({"projects": {")" + project_path("alpha") +
-                                       R"(": {"hasTrustDialogAccepted": true}, ")" + project_path("beta") +
-                                       R"(": {"hasTrustDialogAccepted": true}}})");
-        inst_.env["CLAUSTER_CLAUDE_BINARY"] = CLAUSTER_TEST_FAKE_CLAUDE;
-        // A backstop: a bridge a failed test left behind exits by itself.
-        inst_.env["FAKE_CLAUDE_MAX_IDLE"] = "120";
-    }
-
-    ~instances_fixture() {
-        // Bridges outlive clausterd by design: stop every live one we made.
-        if (!server_) return;
-        try {
-            const auto listed = call("GET", "/api/instances");
-            if (listed.status != 200) return;
-            const auto instances = json::parse(listed.body);  // named: the loop must not outlive it
-            for (const auto& i : instances.as_array()) {
-                const auto status = i.at("status").as_string();
-                if (status == "starting" || status == "running")
-                    call("DELETE", "/api/instances/" + std::string(i.at("instance_id").as_string()));
-            }
-        } catch (...) {  // NOLINT(bugprone-empty-catch): best effort, the idle cap is the backstop
-        }
-    }
-
-    instances_fixture(const instances_fixture&) = delete;
-    instances_fixture& operator=(const instances_fixture&) = delete;
-
-    std::string project_path(const std::string& name) const { return (inst_.projects / name).string(); }
-    clauster::test::installation& installation() { return inst_; }
-
-    /// Starts clausterd with the real `clauster` as keeper and @p extra argv.
-    void start(std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"--keeper-exe", CLAUSTER_TEST_CLI};
-        args.insert(args.end(), extra.begin(), extra.end());
-        server_ = std::make_unique<clauster::test::running_server>(inst_, std::move(args));
-    }
-
-    /// SIGTERM, and waits for the exit status.
-    int stop_server() {
-        server_->process().signal(SIGTERM);
-        const auto code = server_->process().wait(10s);
-        REQUIRE(code);
-        return *code;
-    }
-
-    std::string log() const { return server_ ? server_->log() : std::string(); }
-    const std::string& url() const { return server_->url(); }
-
-    http_reply call(const std::string& method, const std::string& target, const std::string& body = {}) const {
-        std::vector<std::pair<std::string, std::string>> headers;
-        if (method == "POST") headers.emplace_back("Content-Type", "application/json");
-        return clauster::test::http_request(server_->url(), method, target, headers, body);
-    }
+    instances_fixture()
+        : api_server({.setup = {.projects = {"alpha", "beta", "gamma"},
+                                .trusted = {"alpha", "beta"},
+                                .git_repos = {"beta"},
+                                .env = {{"FAKE_CLAUDE_MAX_IDLE", "120"}}}}) {}
 
     http_reply spawn(const std::string& body) const { return call("POST", "/api/instances", body); }
-
-private:
-    clauster::test::installation inst_;
-    std::unique_ptr<clauster::test::running_server> server_;
 };
-
-json::value body_of(const http_reply& r) {
-    INFO("body: " << r.body);
-    return json::parse(r.body);
-}
-
-/// An error reply: status, `code` and the exact `detail`.
-void check_error(const http_reply& r, int status, std::string_view code, std::string_view detail) {
-    INFO("reply " << r.status << ": " << r.body);
-    CHECK(r.status == status);
-    CHECK(r.headers.at("content-type") == "application/json");
-    const auto body = json::parse(r.body);
-    REQUIRE(body.is_object());
-    CHECK(body.as_object().size() == 2);
-    CHECK(body.at("detail") == json::value(detail));
-    CHECK(body.at("code") == json::value(code));
-}
-
-std::string str(const json::value& v, std::string_view key) { return std::string(v.at(key).as_string()); }
 
 /// The fields every instance reply carries (spec §3.1), plus the spawn extras.
 const std::set<std::string> instance_keys{
@@ -156,48 +68,6 @@ std::set<std::string> keys_of(const json::value& v) {
 std::set<std::string> with_spawn_extras(std::set<std::string> keys) {
     keys.insert({"created", "reason", "warnings"});
     return keys;
-}
-
-/// True once no process @p pid exists (or only its zombie, about to be reaped).
-bool process_gone(int pid, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        const auto stat = clauster::test::read_file("/proc/" + std::to_string(pid) + "/stat");
-        const auto close = stat.rfind(')');
-        if (stat.empty() || (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z'))
-            return true;
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(20ms);
-    }
-}
-
-/// Sends @p raw on one connection and reads until the server closes it.
-std::string exchange(const std::string& base_url, const std::string& raw) {
-    const auto colon = base_url.rfind(':');
-    const int port = std::stoi(base_url.substr(colon + 1));
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("socket failed");
-    timeval tv{20, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        throw std::runtime_error("connect failed");
-    }
-    (void)::send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
-    std::string got;
-    char buf[8192];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return got;
 }
 
 /// Splits a stream of Content-Length framed responses into (status, body) pairs.
@@ -282,7 +152,7 @@ TEST_CASE_METHOD(instances_fixture, "POST /api/instances: body and option valida
 
 TEST_CASE_METHOD(instances_fixture, "bypassPermissions spawns when the project allows it", "[http][slow]") {
     const auto config = installation().root / "clauster.yml";
-    clauster::test::write_file(config, "projects:\n  alpha:\n    allow_bypass_permissions: true\n");
+    write_file(config, "projects:\n  alpha:\n    allow_bypass_permissions: true\n");
     start({"-c", config.string()});
     INFO("clausterd log:\n" << log());
 
@@ -368,7 +238,7 @@ TEST_CASE_METHOD(instances_fixture, "instance lifecycle over HTTP: spawn, get, s
     CHECK(stopped_body.at("status") == json::value("stopped"));
     CHECK(stopped_body.at("intentional_stop") == json::value(true));
     CHECK(keys_of(stopped_body) == instance_keys);
-    CHECK(process_gone(bridge_pid, 5s));
+    CHECK(wait_gone(bridge_pid, 5s));
     CHECK(body_of(call("GET", "/healthz")).at("instances_running") == json::value(0));
 
     // Resume of a standard bridge: a fresh bridge with a new id, answered 200.
@@ -439,7 +309,7 @@ TEST_CASE_METHOD(instances_fixture, "pipelined requests on one connection are an
     const std::string raw = "POST /api/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
                             "GET /api/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    const auto replies = split_responses(exchange(url(), raw));
+    const auto replies = split_responses(http_exchange(url(), raw, 20s));
     REQUIRE(replies.size() == 2);
     CHECK(replies[0].first == 201);
     const auto spawned = json::parse(replies[0].second);
@@ -502,7 +372,7 @@ TEST_CASE_METHOD(instances_fixture, "a restarted clausterd lists every running b
 
     CHECK(stop_server() == 0);
     // The bridges outlived the server.
-    CHECK_FALSE(process_gone(static_cast<int>(pid_a.as_int64()), 0ms));
+    CHECK_FALSE(wait_gone(static_cast<int>(pid_a.as_int64()), 0ms));
 
     start();
     INFO("clausterd log:\n" << log());

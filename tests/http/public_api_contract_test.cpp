@@ -8,127 +8,36 @@
 // session started by hand in another project (an EXTERNAL session) and a
 // background job, all seen through the server's `claude agents --json` poll.
 
-#include "support/cli_fixture.hpp"
-#include "support/http_client.hpp"
+#include "support/api_fixture.hpp"
 #include "support/json_schema.hpp"
-#include "support/server_fixture.hpp"
-#include "support/temp_dir.hpp"
+#include "support/processes.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <csignal>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#ifndef CLAUSTER_TEST_FAKE_CLAUDE
-#error "CLAUSTER_TEST_FAKE_CLAUDE must name the fake claude binary (link clauster_fake_claude_path)"
-#endif
-
-namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using clauster::test::http_reply;
+using namespace clauster::test;
 
 namespace {
 
 //------------------------------------------------------------------------------
-// Processes
-
-/// True while @p pid exists and is not a zombie.
-bool alive(int pid) {
-    const auto stat = clauster::test::read_file("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) return false;
-    const char state = stat[close + 2];
-    return state != 'Z' && state != 'X' && state != 'x';
-}
-
-/// SIGTERM @p pid if it still runs the fake claude (the fake exits at once on it).
-void terminate_if_claude(int pid) {
-    if (pid <= 0 || !alive(pid)) return;
-    if (clauster::test::read_file("/proc/" + std::to_string(pid) + "/cmdline").find("claude") == std::string::npos)
-        return;
-    ::kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && alive(pid); ++i) std::this_thread::sleep_for(10ms);
-}
-
-/// A session started by hand: `claude --remote-control <name>` (the flag form)
-/// run in @p cwd, as a user would in a terminal. child_process has no working
-/// directory, hence this small owner. SIGTERM (the fake exits at once) on destruction.
-class hand_session {
-public:
-    hand_session(const fs::path& cwd, const std::string& name, const clauster::core::environment& env,
-                 const fs::path& log_file) {
-        std::vector<std::string> argv{CLAUSTER_TEST_FAKE_CLAUDE, "--remote-control", name};
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        std::vector<std::string> entries;
-        for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
-        std::vector<char*> envp;
-        for (auto& e : entries) envp.push_back(e.data());
-        envp.push_back(nullptr);
-
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-        const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) throw std::runtime_error("posix_spawn failed for the hand-started session");
-    }
-
-    ~hand_session() {
-        ::kill(pid_, SIGTERM);
-        for (int i = 0; i < 300; ++i) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
-            std::this_thread::sleep_for(10ms);
-        }
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-
-    hand_session(const hand_session&) = delete;
-    hand_session& operator=(const hand_session&) = delete;
-
-private:
-    pid_t pid_ = -1;
-};
-
-//------------------------------------------------------------------------------
 // JSON helpers
-
-json::value body_of(const http_reply& r) {
-    INFO("body: " << r.body);
-    return json::parse(r.body);
-}
-
-std::string str(const json::value& v, std::string_view key) { return std::string(v.at(key).as_string()); }
 
 std::string header(const http_reply& r, const std::string& name) {
     const auto it = r.headers.find(name);
@@ -190,62 +99,18 @@ struct exchange {
     http_reply reply;
 };
 
-class contract_fixture {
+class contract_fixture : public api_server {
 public:
-    contract_fixture() {
-        for (const auto* name : {"alpha", "beta", "gamma", "delta"}) fs::create_directories(inst_.projects / name);
-        std::string trust = R"({"projects": {)";
-        for (const auto* name : {"alpha", "gamma", "delta"}) {
-            if (trust.back() != '{') trust += ", ";
-            trust += "\"" + project_path(name) + R"(": {"hasTrustDialogAccepted": true})";
-        }
-        clauster::test::write_file(inst_.home / ".claude.json", trust + "}}");
-        inst_.env["CLAUSTER_CLAUDE_BINARY"] = CLAUSTER_TEST_FAKE_CLAUDE;
-        inst_.env["CLAUSTER_API_OPENAPI_ENABLED"] = "true";
-        inst_.env["CLAUSTER_CLAUDE_AGENTS_JSON_POLL_INTERVAL_SECONDS"] = "1";
-        // Backstops: a process a failed test left behind exits by itself.
-        inst_.env["FAKE_CLAUDE_MAX_IDLE"] = "60";
-        inst_.env["FAKE_CLAUDE_BG_WORK"] = "0.3";
-    }
+    contract_fixture()
+        : api_server({.setup = {.projects = {"alpha", "beta", "gamma", "delta"},
+                                .trusted = {"alpha", "gamma", "delta"},
+                                .env = {{"CLAUSTER_API_OPENAPI_ENABLED", "true"},
+                                        {"CLAUSTER_CLAUDE_AGENTS_JSON_POLL_INTERVAL_SECONDS", "1"},
+                                        {"FAKE_CLAUDE_BG_WORK", "0.3"}}}}) {}
 
-    ~contract_fixture() {
-        // Bridges and workers outlive clausterd by design: end every live one we made.
-        if (!server_) return;
-        try {
-            const auto instances = json::parse(call("GET", "/api/instances").body);
-            for (const auto& i : instances.as_array()) {
-                const auto status = i.at("status").as_string();
-                if (status == "starting" || status == "running") call("DELETE", "/api/instances/" + str(i, "instance_id"));
-            }
-            const auto jobs = json::parse(call("GET", "/api/agents").body);
-            for (const auto& j : jobs.as_array())
-                if (const auto* pid = j.as_object().if_contains("worker_pid"); pid && pid->is_int64())
-                    terminate_if_claude(static_cast<int>(pid->as_int64()));
-        } catch (...) {  // NOLINT(bugprone-empty-catch): best effort, the idle caps are the backstop
-        }
-    }
-
-    contract_fixture(const contract_fixture&) = delete;
-    contract_fixture& operator=(const contract_fixture&) = delete;
-
-    std::string project_path(const std::string& name) const { return (inst_.projects / name).string(); }
-
+    /// A session started by hand: `claude --remote-control hand` (the flag form) in beta.
     void start_hand_session() {
-        hand_ = std::make_unique<hand_session>(inst_.projects / "beta", "hand", inst_.env, inst_.root / "hand.log");
-    }
-
-    void start_server() {
-        server_ = std::make_unique<clauster::test::running_server>(
-            inst_, std::vector<std::string>{"--keeper-exe", CLAUSTER_TEST_CLI});
-    }
-
-    std::string log() const { return server_ ? server_->log() : std::string(); }
-
-    /// An unrecorded request (polling, cleanup).
-    http_reply call(const std::string& method, const std::string& target, const std::string& body = {}) const {
-        std::vector<std::pair<std::string, std::string>> headers;
-        if (method == "POST") headers.emplace_back("Content-Type", "application/json");
-        return clauster::test::http_request(server_->url(), method, target, headers, body);
+        hand_ = claude_by_hand(installation(), "beta", {"--remote-control", "hand"}, "hand");
     }
 
     /// A recorded request to `<prefix><path>`; @p pattern is the route's
@@ -299,9 +164,7 @@ public:
     }
 
 private:
-    clauster::test::installation inst_;
-    std::unique_ptr<hand_session> hand_;
-    std::unique_ptr<clauster::test::running_server> server_;
+    std::unique_ptr<hand_process> hand_;
     std::vector<exchange> recorded_;
 };
 
@@ -328,7 +191,7 @@ std::string created_job_id(const http_reply& r) {
 
 TEST_CASE_METHOD(contract_fixture, "the public API answers identically under /api and /api/v1", "[http][contract]") {
     start_hand_session();
-    start_server();
+    start();
     INFO("clausterd log:\n" << log());
 
     //--------------------------------------------------------------------------
@@ -521,7 +384,7 @@ TEST_CASE_METHOD(contract_fixture, "the public API answers identically under /ap
 
         // Resume needs an ended worker: end both as the idle cap would (no `claude rm`).
         for (const auto& id : {first_job, second_job})
-            terminate_if_claude(static_cast<int>(job(id)->at("worker_pid").as_int64()));
+            terminate_if_ours(static_cast<int>(job(id)->at("worker_pid").as_int64()));
         REQUIRE(wait_until([&] { return job_is(first_job, ended) && job_is(second_job, ended); }, 10s));
         const auto r1 = send("POST", "/api", "/agents/{job_id}/resume", "/agents/" + first_job + "/resume");
         const auto r2 = send("POST", "/api/v1", "/agents/{job_id}/resume", "/agents/" + second_job + "/resume");
@@ -561,7 +424,7 @@ TEST_CASE_METHOD(contract_fixture, "the public API answers identically under /ap
     const auto served = call("GET", "/openapi.json");
     REQUIRE(served.status == 200);
     const auto doc = json::parse(served.body);
-    const clauster::test::schema_validator validator(doc.at("components").at("schemas").as_object());
+    const schema_validator validator(doc.at("components").at("schemas").as_object());
     const auto error_schema = json::value(json::object{{"$ref", "#/components/schemas/Error"}});
     std::set<std::string> routes_seen;
     for (const auto& x : recorded()) {

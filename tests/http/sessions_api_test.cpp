@@ -3,9 +3,10 @@
 // its `agents --json` surface) as `claude.binary`. Sessions "started by hand"
 // are the fake claude run directly by the test, as a user would in a terminal.
 
-#include "support/cli_fixture.hpp"
+#include "support/api_fixture.hpp"
+#include "support/child_process.hpp"
 #include "support/http_client.hpp"
-#include "support/server_fixture.hpp"
+#include "support/processes.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/json/array.hpp>
@@ -16,7 +17,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -25,19 +25,11 @@
 #include <optional>
 #include <regex>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef CLAUSTER_TEST_FAKE_CLAUDE
@@ -47,169 +39,13 @@
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using clauster::test::http_reply;
+using namespace clauster::test;
 using steady = std::chrono::steady_clock;
 
 namespace {
 
 //------------------------------------------------------------------------------
-// Processes
-
-/// The stat fields after the command name of @p pid ("" when there is no such process).
-std::string stat_tail(int pid) {
-    const auto stat = clauster::test::read_file("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    return close == std::string::npos || close + 2 >= stat.size() ? std::string() : stat.substr(close + 2);
-}
-
-/// True while @p pid exists and is not a zombie.
-bool alive(int pid) {
-    const auto tail = stat_tail(pid);
-    return !tail.empty() && tail[0] != 'Z' && tail[0] != 'X' && tail[0] != 'x';
-}
-
-/// The parent pid of @p pid (0 when unknown).
-int parent_of(int pid) {
-    const auto tail = stat_tail(pid);
-    const auto space = tail.find(' ');
-    return space == std::string::npos ? 0 : std::atoi(tail.c_str() + space + 1);
-}
-
-/// SIGTERM @p pid if it still runs the fake claude, and waits (≤ 3 s) until it is gone.
-void terminate_if_claude(int pid) {
-    if (pid <= 0 || !alive(pid)) return;
-    if (clauster::test::read_file("/proc/" + std::to_string(pid) + "/cmdline").find("claude") == std::string::npos)
-        return;
-    ::kill(pid, SIGTERM);
-    for (int i = 0; i < 300 && alive(pid); ++i) std::this_thread::sleep_for(10ms);
-}
-
-/// A process the test starts by hand in a chosen directory (an external
-/// session, as a user would start `claude` in a terminal): SIGTERM, then
-/// SIGKILL, and reaped on destruction.
-class hand_process {
-public:
-    hand_process(const std::vector<std::string>& argv, const clauster::core::environment& env, const fs::path& cwd,
-                 fs::path log)
-        : log_(std::move(log)) {
-        std::vector<std::string> env_strings;
-        for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-        std::vector<char*> args;
-        std::vector<std::string> argv_copy = argv;
-        for (auto& a : argv_copy) args.push_back(a.data());
-        args.push_back(nullptr);
-        std::vector<char*> envp;
-        for (auto& e : env_strings) envp.push_back(e.data());
-        envp.push_back(nullptr);
-
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-        const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) throw std::runtime_error("posix_spawn failed for " + argv.at(0));
-    }
-
-    ~hand_process() { stop(); }
-    hand_process(const hand_process&) = delete;
-    hand_process& operator=(const hand_process&) = delete;
-
-    int pid() const { return pid_; }
-    std::string output() const { return clauster::test::read_file(log_); }
-
-    /// Sends @p sig (no reaping: a killed process stays a zombie until @ref wait).
-    void signal(int sig) const {
-        if (!reaped_) ::kill(pid_, sig);
-    }
-
-    /// Reaps the process within @p timeout: its exit code, -2 for a signal, nullopt while it runs.
-    std::optional<int> wait(std::chrono::milliseconds timeout) {
-        if (reaped_) return status_;
-        const auto deadline = steady::now() + timeout;
-        for (;;) {
-            int status = 0;
-            const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-            if (r == pid_ || (r < 0 && errno == ECHILD)) {
-                reaped_ = true;
-                status_ = r == pid_ && WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-                return status_;
-            }
-            if (steady::now() >= deadline) return std::nullopt;
-            std::this_thread::sleep_for(10ms);
-        }
-    }
-
-    /// Polls until the output holds @p text (at most @p timeout).
-    bool wait_output(std::string_view text, std::chrono::milliseconds timeout) const {
-        const auto deadline = steady::now() + timeout;
-        while (output().find(text) == std::string::npos) {
-            if (steady::now() > deadline) return false;
-            std::this_thread::sleep_for(20ms);
-        }
-        return true;
-    }
-
-    void stop() {
-        if (reaped_) return;
-        signal(SIGTERM);
-        if (wait(3s)) return;
-        signal(SIGKILL);
-        (void)wait(3s);
-    }
-
-private:
-    fs::path log_;
-    pid_t pid_ = -1;
-    bool reaped_ = false;
-    std::optional<int> status_;
-};
-
-//------------------------------------------------------------------------------
 // Replies
-
-json::value body_of(const http_reply& r) {
-    INFO("body: " << r.body);
-    return json::parse(r.body);
-}
-
-/// An error reply: status, `code` and the exact `detail`.
-void check_error(const http_reply& r, int status, std::string_view code, std::string_view detail) {
-    INFO("reply " << r.status << ": " << r.body);
-    CHECK(r.status == status);
-    CHECK(r.headers.at("content-type") == "application/json");
-    const auto body = json::parse(r.body);
-    REQUIRE(body.is_object());
-    CHECK(body.as_object().size() == 2);
-    CHECK(body.at("detail") == json::value(detail));
-    CHECK(body.at("code") == json::value(code));
-}
-
-std::string str(const json::value& v, std::string_view key) { return std::string(v.at(key).as_string()); }
-
-std::set<std::string> keys_of(const json::value& v) {
-    std::set<std::string> keys;
-    for (const auto& kv : v.as_object()) keys.emplace(kv.key());
-    return keys;
-}
-
-/// Spec §3.3 WorkingSession: exactly these fields, with these types.
-void check_session_shape(const json::value& s) {
-    INFO("session: " << json::serialize(s));
-    REQUIRE(s.is_object());
-    CHECK(keys_of(s) == std::set<std::string>{"pid", "cwd", "kind", "state", "started_at", "local_uuid",
-                                              "parent_instance", "attribution"});
-    CHECK(s.at("pid").is_int64());
-    CHECK(s.at("cwd").is_string());
-    CHECK(s.at("kind").is_string());
-    CHECK(s.at("state").is_string());
-    CHECK(s.at("started_at").is_int64());
-    CHECK(s.at("local_uuid").is_string());
-    CHECK((s.at("parent_instance").is_string() || s.at("parent_instance").is_null()));
-    CHECK(s.at("attribution").is_string());
-}
 
 bool is_uuid(const std::string& s) {
     return std::regex_match(s, std::regex{"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"});
@@ -220,41 +56,6 @@ int pid_of(const json::value& v, std::string_view key = "pid") { return static_c
 /// The project directory as claude reports it (its getcwd: symlinks resolved).
 std::string real_path(const fs::path& p) { return fs::weakly_canonical(p).string(); }
 
-/// A GET that waits up to @p timeout for the reply (the shared client gives up after 10 s).
-http_reply slow_get(const std::string& base_url, const std::string& target, std::chrono::seconds timeout) {
-    const auto colon = base_url.rfind(':');
-    const int port = std::stoi(base_url.substr(colon + 1));
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("socket failed");
-    timeval tv{static_cast<time_t>(timeout.count()), 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        throw std::runtime_error("connect failed");
-    }
-    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    std::string raw;
-    char buf[8192];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        raw.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    http_reply reply;
-    const auto head_end = raw.find("\r\n\r\n");
-    if (raw.size() < 12 || head_end == std::string::npos) return reply;  // status 0: no reply in time
-    reply.status = std::stoi(raw.substr(9, 3));
-    reply.body = raw.substr(head_end + 4);
-    return reply;
-}
-
 //------------------------------------------------------------------------------
 // Fixture: an installation with these projects and a clausterd over it
 // (polling `claude agents --json` every second).
@@ -262,63 +63,14 @@ http_reply slow_get(const std::string& base_url, const std::string& target, std:
 //   beta    trusted, a git repository (managed worktree bridges)
 //   zulu, delta, echo   unmanaged projects for bridges started by hand
 
-class sessions_fixture {
+class sessions_fixture : public api_server {
 public:
-    sessions_fixture() {
-        // Created in this order on purpose: `zulu` before `delta` (adoptable lists sort).
-        for (const auto* name : {"alpha", "beta", "zulu", "delta", "echo"})
-            fs::create_directories(inst_.projects / name);
-        fs::create_directories(inst_.projects / "beta" / ".git");
-        std::string trusted;
-        for (const auto* name : {"alpha", "beta", "zulu", "delta", "echo"}) {
-            if (!trusted.empty()) trusted += ", ";
-            trusted += "\"" + project_path(name) + R"(": {"hasTrustDialogAccepted": true})";
-        }
-        clauster::test::write_file(inst_.home / ".claude.json", R"({"projects": {)" + trusted + "}}");
-        inst_.env["CLAUSTER_CLAUDE_BINARY"] = CLAUSTER_TEST_FAKE_CLAUDE;
-        inst_.env["CLAUSTER_CLAUDE_AGENTS_JSON_POLL_INTERVAL_SECONDS"] = "1";
-        // A backstop: a process a failed test left behind exits by itself.
-        inst_.env["FAKE_CLAUDE_MAX_IDLE"] = "60";
-    }
-
-    ~sessions_fixture() {
-        // Bridges and workers outlive clausterd by design: stop every live one we made.
-        if (!server_) return;
-        try {
-            const auto listed = call("GET", "/api/instances");
-            if (listed.status == 200) {
-                const auto instances = json::parse(listed.body);
-                for (const auto& i : instances.as_array()) {
-                    const auto status = i.at("status").as_string();
-                    if (status == "starting" || status == "running")
-                        call("DELETE", "/api/instances/" + std::string(i.at("instance_id").as_string()));
-                }
-            }
-            const auto agents = call("GET", "/api/agents");
-            if (agents.status == 200) {
-                const auto jobs = json::parse(agents.body);
-                for (const auto& j : jobs.as_array())
-                    if (const auto* pid = j.as_object().if_contains("worker_pid"); pid && pid->is_int64())
-                        terminate_if_claude(static_cast<int>(pid->as_int64()));
-            }
-        } catch (...) {  // NOLINT(bugprone-empty-catch): best effort, the idle cap is the backstop
-        }
-    }
-
-    sessions_fixture(const sessions_fixture&) = delete;
-    sessions_fixture& operator=(const sessions_fixture&) = delete;
-
-    clauster::test::installation& installation() { return inst_; }
-    fs::path project_dir(const std::string& name) const { return inst_.projects / name; }
-    std::string project_path(const std::string& name) const { return project_dir(name).string(); }
-
-    /// Starts clausterd with the real `clauster` as PTY keeper.
-    void start() {
-        server_ = std::make_unique<clauster::test::running_server>(
-            inst_, std::vector<std::string>{"--keeper-exe", CLAUSTER_TEST_CLI});
-    }
-
-    std::string log() const { return server_ ? server_->log() : std::string(); }
+    // Created in this order on purpose: `zulu` before `delta` (adoptable lists sort).
+    sessions_fixture()
+        : api_server({.setup = {.projects = {"alpha", "beta", "zulu", "delta", "echo"},
+                                .trusted = {"alpha", "beta", "zulu", "delta", "echo"},
+                                .git_repos = {"beta"},
+                                .env = {{"CLAUSTER_CLAUDE_AGENTS_JSON_POLL_INTERVAL_SECONDS", "1"}}}}) {}
 
     /// The server's log without its per-request lines (for failure messages).
     std::string log_digest() const {
@@ -332,14 +84,6 @@ public:
             pos = end + 1;
         }
         return out;
-    }
-    const std::string& url() const { return server_->url(); }
-    clauster::test::running_server& server() { return *server_; }
-
-    http_reply call(const std::string& method, const std::string& target, const std::string& body = {}) const {
-        std::vector<std::pair<std::string, std::string>> headers;
-        if (method == "POST") headers.emplace_back("Content-Type", "application/json");
-        return clauster::test::http_request(server_->url(), method, target, headers, body);
     }
 
     /// A 200 JSON reply's body.
@@ -378,8 +122,7 @@ public:
     /// The fake claude started by hand in project @p project with @p args.
     std::unique_ptr<hand_process> by_hand(const std::string& project, std::vector<std::string> args,
                                           const std::string& tag) const {
-        args.insert(args.begin(), CLAUSTER_TEST_FAKE_CLAUDE);
-        return std::make_unique<hand_process>(args, inst_.env, project_dir(project), inst_.root / (tag + ".log"));
+        return claude_by_hand(installation(), project, std::move(args), tag);
     }
 
     /// A subcommand bridge (`claude remote-control`) started by hand, once ready.
@@ -412,13 +155,9 @@ public:
 
     /// clausterd still runs and answers /healthz.
     void check_server_healthy() {
-        CHECK_FALSE(server_->process().wait(0ms));
+        CHECK_FALSE(server().process().wait(0ms));
         CHECK(call("GET", "/healthz").status == 200);
     }
-
-private:
-    clauster::test::installation inst_;
-    std::unique_ptr<clauster::test::running_server> server_;
 };
 
 /// The sessions listed under @p key of a grouped view (empty when absent).
@@ -713,7 +452,7 @@ TEST_CASE_METHOD(sessions_fixture, "background agents are never listed as sessio
     REQUIRE(alive(worker));
 
     // Control: `claude agents --json` itself lists the worker, as kind background.
-    const auto listing = clauster::test::run_command({CLAUSTER_TEST_FAKE_CLAUDE, "agents", "--json"},
+    const auto listing = run_command({CLAUSTER_TEST_FAKE_CLAUDE, "agents", "--json"},
                                                      installation().env, {}, 10s);
     REQUIRE(listing.exit_code == 0);
     bool listed_background = false;
@@ -777,7 +516,7 @@ std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 /// The pid of a process that has exited (and was reaped).
 int exited_pid() {
-    clauster::test::run_result r = clauster::test::run_command({"/bin/sh", "-c", "echo $$"}, {}, {}, 5s);
+    run_result r = run_command({"/bin/sh", "-c", "echo $$"}, {}, {}, 5s);
     return std::stoi(r.out);
 }
 
@@ -847,7 +586,7 @@ TEST_CASE_METHOD(sessions_fixture, "malformed claude agents --json output never 
         while (large.size() < 2u * 1024 * 1024) large += filler;
         large += agents_item(std::to_string(live), alpha) + "]";
         const auto file = installation().root / "agents.json";
-        clauster::test::write_file(file, large);
+        write_file(file, large);
         installation().env["FAKE_CLAUDE_AGENTS_FILE"] = file.string();
         start();
         wait_for("/api/sessions", only_good, 5s);
@@ -875,7 +614,7 @@ TEST_CASE_METHOD(sessions_fixture, "malformed claude agents --json output never 
         DYNAMIC_SECTION("a failed run: " << run.name) {
             if (run.output.size() > 1024 * 1024) {
                 const auto file = installation().root / "agents.json";
-                clauster::test::write_file(file, run.output);
+                write_file(file, run.output);
                 installation().env["FAKE_CLAUDE_AGENTS_FILE"] = file.string();
             } else {
                 installation().env["FAKE_CLAUDE_AGENTS"] = run.output;
@@ -903,7 +642,7 @@ TEST_CASE_METHOD(sessions_fixture, "a failed run keeps the last good list, never
     const std::string self = std::to_string(::getpid());
     const auto file = installation().root / "agents.json";
     installation().env["FAKE_CLAUDE_AGENTS_FILE"] = file.string();
-    clauster::test::write_file(file, "[" + agents_item(std::to_string(live), alpha) + "]");
+    write_file(file, "[" + agents_item(std::to_string(live), alpha) + "]");
     start();
     const auto only_live = [&](const json::value& v) {
         const auto& list = group(v, "alpha");
@@ -914,7 +653,7 @@ TEST_CASE_METHOD(sessions_fixture, "a failed run keeps the last good list, never
     // Failed runs keep the last good list (its process still lives), and say why once.
     const auto fails_with = [&](const std::string& content, const std::string& warning) {
         INFO("expected warning: " << warning);
-        clauster::test::write_file(file, content);
+        write_file(file, content);
         CHECK(wait_log("clauster: warning: working sessions: " + warning));
         CHECK(only_live(get("/api/sessions")));
         CHECK(call("GET", "/api/sessions/tracked").body == "{}");
@@ -933,7 +672,7 @@ TEST_CASE_METHOD(sessions_fixture, "a failed run keeps the last good list, never
     wait_for("/api/sessions", [](const json::value& v) { return v.as_object().empty(); }, 3s);
 
     // Good runs again: a new list replaces the old one.
-    clauster::test::write_file(file, "[" + agents_item(std::to_string(live), alpha) + "," + agents_item(self, beta) + "]");
+    write_file(file, "[" + agents_item(std::to_string(live), alpha) + "," + agents_item(self, beta) + "]");
     const auto latest = wait_for("/api/sessions", [](const json::value& v) { return !group(v, "beta").empty(); }, 5s);
     CHECK(latest.as_object().size() == 1);  // the dead pid stays out
     REQUIRE(group(latest, "beta").size() == 1);
@@ -965,7 +704,8 @@ TEST_CASE_METHOD(sessions_fixture, "a hung claude agents --json never hangs the 
     start();
     const auto t0 = steady::now();
     // A reader waits for the run in flight at most ~3 s, then answers from the last good list.
-    auto reader = std::async(std::launch::async, [this] { return slow_get(url(), "/api/sessions", 15s); });
+    auto reader = std::async(std::launch::async,
+                             [this] { return http_request(url(), "GET", "/api/sessions", {}, {}, 15s); });
     std::this_thread::sleep_for(200ms);
     CHECK(call("GET", "/healthz").status == 200);
     CHECK(call("GET", "/api/instances").status == 200);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <stdexcept>
+#include <utility>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,19 +21,20 @@ std::string lower(std::string s) {
     return s;
 }
 
-}  // namespace
-
-http_reply http_request(const std::string& base_url, const std::string& method, const std::string& target,
-                        const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
-    // base_url is http://127.0.0.1:<port>
+/// The host and port of @p base_url (http://127.0.0.1:<port>).
+std::pair<std::string, int> host_port(const std::string& base_url) {
     const auto colon = base_url.rfind(':');
     if (base_url.rfind("http://", 0) != 0 || colon == std::string::npos) throw std::runtime_error("bad url " + base_url);
-    std::string host = base_url.substr(7, colon - 7);
-    const int port = std::stoi(base_url.substr(colon + 1));
+    return {base_url.substr(7, colon - 7), std::stoi(base_url.substr(colon + 1))};
+}
 
+}  // namespace
+
+std::string http_exchange(const std::string& base_url, const std::string& raw, std::chrono::seconds timeout) {
+    const auto [host, port] = host_port(base_url);
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::runtime_error("socket failed");
-    timeval tv{10, 0};
+    timeval tv{static_cast<time_t>(timeout.count()), 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     sockaddr_in addr{};
@@ -42,27 +45,35 @@ http_reply http_request(const std::string& base_url, const std::string& method, 
         ::close(fd);
         throw std::runtime_error("connect failed to " + base_url);
     }
+    std::size_t sent = 0;
+    while (sent < raw.size()) {
+        const ssize_t n = ::send(fd, raw.data() + sent, raw.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+    }
+    std::string got;
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return got;
+}
+
+http_reply http_request(const std::string& base_url, const std::string& method, const std::string& target,
+                        const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                        std::chrono::seconds timeout) {
+    const auto [host, port] = host_port(base_url);
     std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
                           "\r\nConnection: close\r\n";
     for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
     if (!body.empty() || method == "POST" || method == "PUT")
         request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     request += "\r\n" + body;
-    std::size_t sent = 0;
-    while (sent < request.size()) {
-        const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        sent += static_cast<std::size_t>(n);
-    }
-    std::string raw;
-    char buf[8192];
-    for (;;) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        raw.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
+    const std::string raw = http_exchange(base_url, request, timeout);
 
     http_reply reply;
     const auto head_end = raw.find("\r\n\r\n");
