@@ -132,6 +132,17 @@ struct background_agents::impl {
     net::thread_pool pool{2};
     /// Set by ~background_agents: a coroutine still running must not queue more pool work.
     bool shut_down = false;
+    event_sink* events = nullptr;
+
+    void publish(std::string type, std::string subject, std::string project, std::optional<std::string> detail) {
+        if (!events) return;
+        event e;
+        e.type = std::move(type);
+        e.subject = std::move(subject);
+        e.project = std::move(project);
+        e.detail = std::move(detail);
+        events->publish(std::move(e));
+    }
 
     std::optional<failure> closed() const {
         if (!shut_down) return std::nullopt;
@@ -359,15 +370,28 @@ std::vector<background_job> background_agents::list() {
 }
 
 net::awaitable<outcome<std::string>> background_agents::dispatch(agent_request request) {
-    return impl::do_dispatch(impl_, std::move(request));
+    auto self = impl_;
+    const std::string project = trim_ascii(request.project.value_or(std::string()));
+    auto id = co_await impl::do_dispatch(self, std::move(request));
+    if (id) self->publish("agent.dispatched", *id, project, std::nullopt);
+    co_return id;
 }
 
 net::awaitable<outcome<stop_result>> background_agents::stop(std::string job_id) {
-    return impl::do_stop(impl_, std::move(job_id));
+    auto self = impl_;
+    auto stopped = co_await impl::do_stop(self, std::move(job_id));
+    if (stopped) self->publish("agent.stopped", stopped->id, std::string(), stopped->detail);
+    co_return stopped;
 }
 
 net::awaitable<outcome<std::string>> background_agents::resume(std::string job_id) {
-    return impl::do_resume(impl_, std::move(job_id));
+    auto self = impl_;
+    const std::string old_id = job_id;
+    auto id = co_await impl::do_resume(self, std::move(job_id));
+    if (id) self->publish("agent.resumed", *id, std::string(), "resumed from " + old_id);
+    co_return id;
 }
+
+void background_agents::set_event_sink(event_sink* sink) { impl_->events = sink; }
 
 }  // namespace clauster::core

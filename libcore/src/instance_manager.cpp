@@ -157,6 +157,9 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     /// Instances whose startup this process drives (eligible for the grace ERROR).
     std::set<std::string, std::less<>> spawned_here;
     std::map<std::string, int, std::less<>> crash_counts;
+    /// Where state changes go (null: nowhere), and the status last published per instance.
+    event_sink* events = nullptr;
+    std::map<std::string, instance_status, std::less<>> published_status;
     /// What the manager's `claude --version` probe said (instance::claude_version).
     std::optional<std::string> claude_version;
     /// The store's change token at the last full sync (see instance_store::change_token).
@@ -178,9 +181,36 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         const std::string id = inst.instance_id;
         if (!instances.contains(id)) order.push_back(id);
         instances.insert_or_assign(id, std::move(inst));
+        // First sight (a launch, a reattached or another process's row): the
+        // status is the baseline; only later changes are events.
+        published_status.try_emplace(id, instances.at(id).status);
+    }
+
+    /// Publishes `instance.<status>` when @p inst reached a status other than
+    /// the one last published (or first seen) for it: every transition is
+    /// persisted, and persist passes through here.
+    void note_status(const instance& inst) {
+        const auto [it, fresh] = published_status.try_emplace(inst.instance_id, inst.status);
+        if (!fresh && it->second == inst.status) return;
+        it->second = inst.status;
+        publish("instance." + std::string(to_string(inst.status)), inst,
+                inst.status == instance_status::error || inst.status == instance_status::crashed ? inst.error_detail
+                                                                                                 : std::nullopt);
+    }
+
+    void publish(std::string type, const instance& inst, std::optional<std::string> detail = std::nullopt) {
+        if (!events) return;
+        event e;
+        e.at = clk.now();
+        e.type = std::move(type);
+        e.subject = inst.instance_id;
+        e.project = inst.project;
+        e.detail = std::move(detail);
+        events->publish(std::move(e));
     }
 
     void forget_local(std::string_view id) {
+        published_status.erase(std::string(id));
         if (auto it = instances.find(id); it != instances.end()) instances.erase(it);
         std::erase(order, std::string(id));
         generation.erase(std::string(id));
@@ -189,6 +219,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
 
     void persist(instance& inst) {
         inst.updated_at = clk.now();
+        note_status(inst);
         if (read_only) return;
         if (auto r = store.upsert(inst); !r)
             std::cerr << "clauster: warning: could not save instance " << short_id(inst.instance_id) << ": "
@@ -653,6 +684,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
             co_return launched.error();
         const std::string id = inst.instance_id;
         self->remember(std::move(inst));
+        self->publish("instance.starting", *self->find(id));
         self->spawned_here.insert(id);
         self->persist(*self->find(id));
         lock->release();
@@ -943,6 +975,7 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
                                        "' has nothing to adopt: no live Server Mode bridge per its bridge pointer "
                                        "(it may have ended; Interactive Sessions cannot be adopted)");
         const std::string id = self->adopt(*proj, bridge->first, bridge->second);
+        self->publish("instance.adopted", *self->find(id));
         co_return *self->find(id);
     }
 };
@@ -993,6 +1026,7 @@ outcome<std::string> instance_manager::forget(std::string_view ref) {
         if (auto r = impl_->store.remove(*id); !r && r.error() != errc::not_found)
             return make_failure(errc::unavailable, "could not forget " + *id + ": " + r.error().message());
     }
+    if (const instance* gone = impl_->find(*id)) impl_->publish("instance.forgotten", *gone);
     impl_->forget_local(*id);
     return std::string(ref);
 }
@@ -1005,6 +1039,8 @@ int instance_manager::running_count() {
 }
 
 void instance_manager::shutdown() { impl_->shut_down = true; }
+
+void instance_manager::set_event_sink(event_sink* sink) { impl_->events = sink; }
 
 void instance_manager::set_claude_version(std::optional<std::string> version) {
     impl_->claude_version = std::move(version);

@@ -36,6 +36,7 @@ void manager::enable_instances(boost::asio::any_io_executor ex, instance_store& 
     instances_ = std::make_unique<instance_manager>(std::move(ex), config_, exec, store, projects_, clock_, env_,
                                                     std::move(paths));
     instances_->set_claude_version(claude_probe_.version);
+    instances_->set_event_sink(&events_);
 }
 
 instance_manager& manager::instances() {
@@ -56,6 +57,7 @@ session_monitor& manager::sessions() {
 void manager::enable_agents(boost::asio::any_io_executor ex, executor& exec) {
     agents_ = std::make_unique<background_agents>(std::move(ex), config_, exec, projects_, env_,
                                                   home_directory(env_), config_.state_dir);
+    agents_->set_event_sink(&events_);
 }
 
 background_agents& manager::agents() {

@@ -221,6 +221,19 @@ route_table make_route_table(const core::config& cfg) {
                             err(status::conflict, "already managed, or nothing adoptable"), no_supervision},
                  .param_descriptions = {{"name", "a project name"}}}});
 
+    t.add(route{verb::get, route_scope::internal_api, "/events", "list_events", handlers::list_events,
+                {.summary = "State changes since a sequence number (resume with ?since=<last seq seen>)",
+                 .tags = {"events"},
+                 .response_schema =
+                     json::object{{"type", "object"},
+                                  {"required", json::array{"events", "last_seq", "gap"}},
+                                  {"properties", json::object{{"events", array_of(schema_ref("Event"))},
+                                                              {"last_seq", json::object{{"type", "integer"}}},
+                                                              {"gap", json::object{{"type", "boolean"}}}}}},
+                 .errors = {err(status::unprocessable_entity, "since or limit is not a non-negative integer")},
+                 .query_params = {{"since", "integer", "return events after this sequence number (default 0)"},
+                                  {"limit", "integer", "at most this many events, 1 to 1000 (default 1000)"}}}});
+
     const auto nullable = [](std::string_view type) { return json::object{{"type", json::array{type, "null"}}}; };
     t.add(route{verb::get, route_scope::root, "/healthz", "healthz", handlers::healthz,
                 {.summary = "Health; only {status} for anonymous callers when auth is on",

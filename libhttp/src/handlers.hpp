@@ -79,6 +79,10 @@ boost::asio::awaitable<response> list_tracked_sessions(route_context ctx);
 /// `GET /api/sessions/adoptable`: 200 `["<project>", …]`, sorted.
 boost::asio::awaitable<response> list_adoptable_sessions(route_context ctx);
 
+/// `GET /api/events?since=<seq>&limit=<n>` (internal): 200 `{"events": [Event…],
+/// "last_seq", "gap"}`; 422 for a malformed number.
+boost::asio::awaitable<response> list_events(route_context ctx);
+
 /// `POST /api/projects/{name}/adopt` (internal): 200 Instance (RUNNING, standard); 404; 409.
 boost::asio::awaitable<response> adopt_project(route_context ctx);
 

@@ -144,16 +144,19 @@ value make_operation(const route& r, std::string operation_id) {
     op["x-clauster-scope"] = scope_name(r.scope);
 
     const auto params = pattern_params(r.pattern);
-    if (!params.empty()) {
-        array list;
-        for (const auto& p : params) {
-            object param{{"name", p}, {"in", "path"}, {"required", true}, {"schema", type_of("string")}};
-            if (const auto it = doc.param_descriptions.find(p); it != doc.param_descriptions.end())
-                param["description"] = it->second;
-            list.emplace_back(std::move(param));
-        }
-        op["parameters"] = std::move(list);
+    array list;
+    for (const auto& p : params) {
+        object param{{"name", p}, {"in", "path"}, {"required", true}, {"schema", type_of("string")}};
+        if (const auto it = doc.param_descriptions.find(p); it != doc.param_descriptions.end())
+            param["description"] = it->second;
+        list.emplace_back(std::move(param));
     }
+    for (const auto& q : doc.query_params) {
+        object param{{"name", q.name}, {"in", "query"}, {"required", false}, {"schema", type_of(q.type)}};
+        if (!q.description.empty()) param["description"] = q.description;
+        list.emplace_back(std::move(param));
+    }
+    if (!list.empty()) op["parameters"] = std::move(list);
 
     if (!doc.request_body.is_null()) {
         op["requestBody"] = object{{"required", true},
@@ -239,6 +242,19 @@ object openapi_component_schemas() {
                 {"attribution", string_enum({"tracked", "hosted", "untracked", "external"})},
             }),
         "A Claude Code session seen on this machine (spec §3.3).");
+
+    schemas["Event"] = with_description(
+        object_schema(object{
+            {"seq", with_description(type_of("integer"), "1, 2, 3… per server run")},
+            {"at", with_description(type_of("string"), "ISO 8601, microseconds, UTC")},
+            {"type", with_description(type_of("string"),
+                                      "instance.<status>, instance.adopted, instance.forgotten, agent.dispatched, "
+                                      "agent.resumed or agent.stopped")},
+            {"subject", with_description(type_of("string"), "the instance id or the background job id")},
+            {"project", type_of("string")},
+            {"detail", with_description(nullable("string"), "redacted free text, or null")},
+        }),
+        "One state change (the event bus).");
 
     // The wire form of background_job_json.cpp: every key always present.
     object job{

@@ -60,6 +60,13 @@ struct response_doc {
     std::string description = {};
 };
 
+/// A documented query parameter (always optional).
+struct query_param_doc {
+    std::string name;
+    std::string type = "string";  ///< JSON Schema type
+    std::string description = {};
+};
+
 /// What the OpenAPI document (openapi.hpp) says about a route. Schemas are JSON
 /// Schema 2020-12 values (as OpenAPI 3.1 uses), typically `$ref`s to the
 /// components of @ref openapi_component_schemas; `null` means "not documented".
@@ -83,6 +90,8 @@ struct route_doc {
     bool authenticated = true;
     /// Descriptions of the `{param}` segments of the pattern, by name.
     std::map<std::string, std::string, std::less<>> param_descriptions = {};
+    /// The optional query parameters.
+    std::vector<query_param_doc> query_params = {};
 };
 
 /// One registered route.

@@ -126,6 +126,8 @@ bool contains(const boost::json::array& argv, std::string_view s) {
 TEST_CASE("Server Mode: ready, listed, stopped", "[core][instances]") {
     bench b;
     b.mgr->set_claude_version("2.1.156");
+    core::event_journal events;
+    b.mgr->set_event_sink(&events);
     auto out = b.spawn_ok({});
     CHECK(out.created);
     const auto& inst = out.inst;
@@ -153,6 +155,15 @@ TEST_CASE("Server Mode: ready, listed, stopped", "[core][instances]") {
     CHECK(stopped->intentional_stop);
     CHECK_FALSE(b.pid_alive(inst.bridge->pid));
     CHECK(test::read_file(*inst.bridge_debug_log_path).find("[bridge:shutdown] SIGINT") != std::string::npos);
+
+    // Every transition went through the event sink, once, in order.
+    std::vector<std::string> types;
+    for (const auto& e : events.since(0).events) {
+        CHECK(e.subject == inst.instance_id);
+        CHECK(e.project == "api");
+        types.push_back(e.type);
+    }
+    CHECK(types == std::vector<std::string>{"instance.starting", "instance.running", "instance.stopped"});
 }
 
 TEST_CASE("one live Server Mode bridge per project, even under 20 concurrent spawns", "[core][instances]") {

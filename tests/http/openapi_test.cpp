@@ -240,7 +240,8 @@ TEST_CASE("the OpenAPI document lists exactly the registered routes", "[http]") 
     CHECK(expected.contains({"/docs", "get"}));
     CHECK(expected.contains({"/api/projects/{name}/adopt", "post"}));
     CHECK_FALSE(expected.contains({"/api/v1/projects/{name}/adopt", "post"}));
-    CHECK(expected.size() == 13 * 2 + 2 + 3);
+    CHECK(expected.contains({"/api/events", "get"}));
+    CHECK(expected.size() == 13 * 2 + 3 + 3);
 }
 
 TEST_CASE("every operation: id, route name, parameters, responses with Error bodies", "[http]") {
@@ -263,16 +264,25 @@ TEST_CASE("every operation: id, route name, parameters, responses with Error bod
             CHECK(id == (alias ? route + "_unversioned" : route));
             CHECK_FALSE(op.at("summary").as_string().empty());
 
-            // Every {param} is a required path parameter, and nothing else.
+            // Every {param} is a required path parameter, and nothing else;
+            // query parameters are optional and documented by the route.
             std::set<std::string> declared;
+            std::set<std::string> query;
             if (const auto* params = op.if_contains("parameters"))
                 for (const auto& p : params->as_array()) {
+                    if (p.at("in") == "query") {
+                        CHECK(p.at("required") == false);
+                        query.insert(std::string(p.at("name").as_string()));
+                        continue;
+                    }
                     CHECK(p.at("in") == "path");
                     CHECK(p.at("required") == true);
                     declared.insert(std::string(p.at("name").as_string()));
                 }
             const auto wanted = template_params(path);
             CHECK(declared == std::set<std::string>(wanted.begin(), wanted.end()));
+            if (route == "list_events") CHECK(query == std::set<std::string>{"since", "limit"});
+            else CHECK(query.empty());
 
             const auto& responses = op.at("responses").as_object();
             bool has_success = false;

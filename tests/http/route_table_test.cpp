@@ -47,7 +47,7 @@ boost::asio::awaitable<clauster::http::response> dummy(clauster::http::route_con
 
 }  // namespace
 
-TEST_CASE("route table: exactly the 13 public routes of spec 2.2, forget, adopt and /healthz", "[http]") {
+TEST_CASE("route table: exactly the 13 public routes of spec 2.2, forget, adopt, events and /healthz", "[http]") {
     const auto table = make_route_table();
     std::size_t public_count = 0;
     std::set<std::string> names;
@@ -56,9 +56,10 @@ TEST_CASE("route table: exactly the 13 public routes of spec 2.2, forget, adopt 
         if (r.scope == route_scope::public_api) ++public_count;
     }
     CHECK(public_count == 13);
-    CHECK(table.routes().size() == 16);
+    CHECK(table.routes().size() == 17);
     CHECK(names.contains("forget_instance"));
     CHECK(names.contains("adopt_project"));
+    CHECK(names.contains("list_events"));
     CHECK(names.contains("healthz"));
     CHECK(names.contains("list_projects"));
 }

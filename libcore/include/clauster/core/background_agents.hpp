@@ -4,6 +4,7 @@
 #include <clauster/core/config.hpp>
 #include <clauster/core/environment.hpp>
 #include <clauster/core/error.hpp>
+#include <clauster/core/event.hpp>
 #include <clauster/core/executor.hpp>
 #include <clauster/core/project_catalog.hpp>
 
@@ -90,6 +91,10 @@ public:
     /// session id, no cwd), `forbidden` (its bypassPermissions mode is no longer
     /// allowed), `unavailable`, `bad_gateway`.
     boost::asio::awaitable<outcome<std::string>> resume(std::string job_id);
+
+    /// `agent.dispatched`, `agent.resumed` (the new id) and `agent.stopped` go to
+    /// @p sink after each success (null: none). @p sink must outlive this object.
+    void set_event_sink(event_sink* sink);
 
 private:
     struct impl;

@@ -4,6 +4,7 @@
 #include <clauster/core/config.hpp>
 #include <clauster/core/environment.hpp>
 #include <clauster/core/error.hpp>
+#include <clauster/core/event.hpp>
 #include <clauster/core/executor.hpp>
 #include <clauster/core/instance.hpp>
 #include <clauster/core/instance_store.hpp>
@@ -117,6 +118,11 @@ public:
 
     /// Instances currently RUNNING.
     int running_count();
+
+    /// Every status an instance reaches from now on (`instance.<status>`), and
+    /// `instance.adopted` / `instance.forgotten`, goes to @p sink (null: none).
+    /// @p sink must outlive the manager.
+    void set_event_sink(event_sink* sink);
 
     /// The version `claude --version` reported (the manager's probe): stamped
     /// on each instance launched, reattached or adopted from now on.

@@ -3,6 +3,7 @@
 #include <clauster/core/api_token.hpp>
 #include <clauster/core/background_job.hpp>
 #include <clauster/core/error.hpp>
+#include <clauster/core/event.hpp>
 #include <clauster/core/instance.hpp>
 #include <clauster/core/project.hpp>
 #include <clauster/core/working_session.hpp>
@@ -44,8 +45,12 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const stop_
 
 /// A working session (spec §3.3): `{pid, cwd, kind, state, started_at (epoch ms),
 /// local_uuid, parent_instance (null unless tracked), attribution}`.
-/// Defined in working_session_json.cpp.
+/// Defined in observation_json.cpp.
 void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const working_session& s);
+
+/// An event: `{seq, at (ISO 8601, microseconds, UTC), type, subject, project,
+/// detail (null when none)}`. Defined in observation_json.cpp.
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const event& e);
 
 /// Reads a `POST /api/agents` body with the spec's type messages (§2.5):
 /// `project must be a string` (missing, null or not a string), `<field> must be a

@@ -5,6 +5,7 @@
 #include <clauster/core/clock.hpp>
 #include <clauster/core/config.hpp>
 #include <clauster/core/environment.hpp>
+#include <clauster/core/event.hpp>
 #include <clauster/core/health.hpp>
 #include <clauster/core/instance_manager.hpp>
 #include <clauster/core/project_catalog.hpp>
@@ -37,6 +38,10 @@ public:
     token_service& tokens() { return tokens_; }
     project_catalog& projects() { return projects_; }
     const environment& env() const { return env_; }
+
+    /// The event bus: every state change of the instances and background agents
+    /// this manager runs (see event.hpp).
+    event_journal& events() { return events_; }
 
     /// Turns on bridge supervision (clausterd and the instance CLI commands):
     /// builds the @ref instance_manager over the given ports. Call once.
@@ -85,6 +90,7 @@ private:
     token_service tokens_;
     project_catalog projects_;
     claude_version_probe claude_probe_;
+    event_journal events_;
     std::unique_ptr<instance_manager> instances_;
     std::unique_ptr<background_agents> agents_;
     // Declared last: it refers to instances_ and goes first.

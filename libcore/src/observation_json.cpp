@@ -1,4 +1,5 @@
 #include <clauster/core/json.hpp>
+#include <clauster/core/time_format.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -15,6 +16,18 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const worki
     if (s.parent_instance) o["parent_instance"] = *s.parent_instance;
     else o["parent_instance"] = nullptr;
     o["attribution"] = to_string(s.attribution);
+    jv = std::move(o);
+}
+
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, const event& e) {
+    boost::json::object o;
+    o["seq"] = e.seq;
+    o["at"] = format_iso_micros(e.at);
+    o["type"] = e.type;
+    o["subject"] = e.subject;
+    o["project"] = e.project;
+    if (e.detail) o["detail"] = *e.detail;
+    else o["detail"] = nullptr;
     jv = std::move(o);
 }
 
