@@ -73,8 +73,10 @@ std::string read_text(const fs::path& p, std::size_t max_bytes) {
     if (ec) return {};
     std::ifstream in(p, std::ios::binary);
     if (!in) return {};
+    // The bridge may append between the stat and the read: never read more
+    // than the buffer holds (what arrives later is seen by the next poll).
     std::string text(static_cast<std::size_t>(std::min<std::uintmax_t>(size, max_bytes)), '\0');
-    in.read(text.data(), static_cast<std::streamsize>(max_bytes));
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(in.gcount()));
     return text;
 }
