@@ -10,6 +10,7 @@
 #include <clauster/core/local_executor.hpp>
 #include <clauster/core/manager.hpp>
 #include <clauster/core/secure_fs.hpp>
+#include <clauster/core/time_format.hpp>
 #include <clauster/core/version.hpp>
 #include <clauster/http/server.hpp>
 #include <clauster/store/database.hpp>
@@ -155,6 +156,22 @@ void raise_descriptor_limit() {
         std::cerr << "clauster: warning: could not raise the open-file limit to " << target << "\n";
 }
 
+/// One server-log line per event: `<time> INFO clauster.events: instance.running
+/// 9fc85fc9 project=api`; crashes and errors are warnings and carry the last
+/// line of their (redacted) detail, where the error usually is.
+void log_event(const core::event& e, core::log_level threshold) {
+    const bool bad = e.type == "instance.crashed" || e.type == "instance.error";
+    const auto level = bad ? core::log_level::warning : core::log_level::info;
+    if (static_cast<int>(level) < static_cast<int>(threshold)) return;
+    std::string line = core::format_iso_seconds(e.at);
+    line += bad ? " WARNING" : " INFO";
+    line += " clauster.events: #" + std::to_string(e.seq) + " " + e.type + " " + e.subject.substr(0, 8);
+    if (!e.project.empty()) line += " project=" + e.project;
+    if (e.detail && !e.detail->empty()) line += " detail=" + e.detail->substr(e.detail->find_last_of('\n') + 1);
+    line += '\n';
+    std::cerr << line << std::flush;
+}
+
 int run(std::span<char*> args) {
     const auto parsed = parse_command_line(args);
     if (const auto* why = std::get_if<std::string>(&parsed)) {
@@ -246,6 +263,8 @@ int run(std::span<char*> args) {
         if (!recovered) throw std::logic_error("instance recovery did not complete");
     }
     mgr.sessions().start();
+    mgr.events().subscribe(
+        [threshold = mgr.config().log_level](const core::event& e) { log_event(e, threshold); });
 
     // 4. The HTTP front-end on the same io thread.
     http::server_options options;

@@ -98,6 +98,11 @@ TEST_CASE_METHOD(events_fixture, "events: a crash is an event with its detail", 
     REQUIRE(types() == std::vector<std::string>{"instance.starting", "instance.running", "instance.crashed"});
     const auto crashed = page("?since=2").at("events").at(0);
     CHECK(crashed.at("detail").is_string());
+    // The server log says so too, as a warning with the error line.
+    const auto logged = log();
+    CHECK(logged.find("INFO clauster.events: #1 instance.starting") != std::string::npos);
+    CHECK(logged.find("WARNING clauster.events: #3 instance.crashed") != std::string::npos);
+    CHECK(logged.find("detail=Error: bridge connection lost") != std::string::npos);
 }
 
 TEST_CASE_METHOD(events_fixture, "events: since and limit must be non-negative integers", "[http][events]") {
