@@ -44,6 +44,7 @@ constexpr auto keeper_grace = 2s;
 constexpr auto kill_settle = 1s;
 constexpr auto pty_sigint_gap = 400ms;
 constexpr auto lock_timeout = 10s;
+constexpr auto log_prune_period = 60s;
 constexpr std::size_t error_detail_max = 2000;
 constexpr std::size_t debug_log_read_max = 8 * 1024 * 1024;
 
@@ -159,6 +160,8 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
     /// Instances whose startup this process drives (eligible for the grace ERROR).
     std::set<std::string, std::less<>> spawned_here;
     std::map<std::string, int, std::less<>> crash_counts;
+    /// When the log retention last ran (see prune_logs_now_and_then).
+    std::optional<std::chrono::steady_clock::time_point> last_prune;
     /// Where state changes go (null: nowhere), and the status last published per instance.
     event_sink* events = nullptr;
     std::map<std::string, instance_status, std::less<>> published_status;
@@ -526,22 +529,30 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         return nullptr;
     }
 
-    /// Starts the processes for @p inst (fresh log set) and records their identity.
-    outcome<void> launch(instance& inst, const project& proj, bool continue_session,
-                         const std::optional<std::string>& resume_session_id) {
-        const auto binary = resolve_executable(cfg.claude.binary, env);
-        if (!binary) return make_failure(errc::conflict, "launch failed: claude binary not found: " + cfg.claude.binary);
-        auto dir = ensure_logs_dir(paths.state_dir);
-        if (!dir) return make_failure(errc::conflict, "launch failed: " + dir.error().message);
-
+    /// Applies the log retention (it scans the whole logs directory) at the
+    /// first launch and then at most once a minute, not on every spawn.
+    void prune_logs_now_and_then(const fs::path& dir) {
+        const auto now = std::chrono::steady_clock::now();
+        if (last_prune && now - *last_prune < log_prune_period) return;
+        last_prune = now;
         std::set<std::string, std::less<>> live_stems;
         for (auto& [id, other] : instances)
             if (other.log_stem && (other.is_active() || any_pid_live(other))) live_stems.insert(*other.log_stem);
-        prune_log_sets(*dir,
+        prune_log_sets(dir,
                        {static_cast<unsigned>(std::max(0, cfg.logs.retention_max_age_days)),
                         static_cast<std::size_t>(std::max(0, cfg.logs.retention_max_files)),
                         static_cast<std::uintmax_t>(std::max(0, cfg.logs.retention_max_total_mb))},
                        live_stems, clk.now());
+    }
+
+    /// Starts the processes for @p inst (fresh log set) and records their identity.
+    outcome<void> launch(instance& inst, const project& proj, bool continue_session,
+                         const std::optional<std::string>& resume_session_id) {
+        const auto binary = resolve_executable(cfg.claude.binary, child_environment());
+        if (!binary) return make_failure(errc::conflict, "launch failed: claude binary not found: " + cfg.claude.binary);
+        auto dir = ensure_logs_dir(paths.state_dir);
+        if (!dir) return make_failure(errc::conflict, "launch failed: " + dir.error().message);
+        prune_logs_now_and_then(*dir);
 
         const std::string stem = make_log_stem(inst.label, clk.now(), seq.next());
         const log_set_paths set = log_set_for(*dir, stem);
