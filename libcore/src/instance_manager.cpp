@@ -976,11 +976,11 @@ struct instance_manager::impl : std::enable_shared_from_this<impl> {
         auto lock = co_await lock_project(self, proj->name);
         if (!lock) co_return lock.error();
         self->sync_from_store();
-        const auto pointer = read_bridge_pointer(bridge_pointer_path(self->paths.home, proj->path));
-        if (pointer && self->is_managed_pid(pointer->pid) && self->live_standard_bridge(proj->name))
-            co_return make_failure(errc::conflict,
-                                   "'" + proj->name + "' is already managed: its Server Mode bridge is " +
-                                       short_id(self->live_standard_bridge(proj->name)->instance_id));
+        // At most one live Server Mode bridge per project, ours included.
+        if (const instance* managed = self->live_standard_bridge(proj->name))
+            co_return make_failure(errc::conflict, "'" + proj->name +
+                                                       "' is already managed: its Server Mode bridge is " +
+                                                       short_id(managed->instance_id));
         const auto bridge = self->unmanaged_standard_bridge(*proj);
         if (!bridge)
             co_return make_failure(errc::conflict,
