@@ -12,6 +12,7 @@ void setup_instances(CLI::App& app, const std::shared_ptr<global_options>& globa
     setup_open(app, global);
     setup_keepers(app, global);
     setup_sessions(app, global);
+    setup_projects(app, global);
 }
 
 std::string short_id(const core::instance& inst) { return inst.instance_id.substr(0, 8); }

@@ -33,6 +33,9 @@ void setup_open(CLI::App& app, std::shared_ptr<global_options> global);
 /// `clauster keepers [--kill PID]`: orphan PTY keepers.
 void setup_keepers(CLI::App& app, std::shared_ptr<global_options> global);
 
+/// `projects [--json]`: the projects under projects_root.
+void setup_projects(CLI::App& app, std::shared_ptr<global_options> global);
+
 /// `sessions [--json]`: working sessions from `claude agents --json`, attributed.
 void setup_sessions(CLI::App& app, std::shared_ptr<global_options> global);
 

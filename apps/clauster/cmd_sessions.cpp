@@ -3,14 +3,13 @@
 #include "cmd_instances.hpp"
 
 #include "engine.hpp"
+#include "table.hpp"
 
 #include <clauster/core/json.hpp>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <algorithm>
-#include <array>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,26 +20,6 @@ namespace {
 struct sessions_options {
     bool json = false;
 };
-
-using row = std::array<std::string, 5>;
-
-/// Columns as wide as their widest cell, two spaces apart, no trailing blanks.
-void print_table(const std::vector<row>& rows) {
-    std::array<std::size_t, 5> w{};
-    for (const auto& r : rows)
-        for (std::size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], r[i].size());
-    for (const auto& r : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            if (i > 0) line += "  ";
-            line += r[i];
-            if (i + 1 < r.size()) line.append(w[i] - r[i].size(), ' ');
-        }
-        line.erase(line.find_last_not_of(' ') + 1);
-        std::cout << line << '\n';
-    }
-    std::cout.flush();
-}
 
 void run_sessions(const global_options& global, const sessions_options& o) {
     auto eng = engine::open_or_exit(global);
@@ -61,7 +40,7 @@ void run_sessions(const global_options& global, const sessions_options& o) {
         std::cerr << "No working sessions." << std::endl;
         return;
     }
-    std::vector<row> rows{{"SESSION", "KIND", "STATE", "PID", "CWD"}};
+    std::vector<std::vector<std::string>> rows{{"SESSION", "KIND", "STATE", "PID", "CWD"}};
     for (const auto& s : *sessions)
         rows.push_back({s.local_uuid.substr(0, 8), s.kind.empty() ? "-" : s.kind, s.state.empty() ? "-" : s.state,
                         std::to_string(s.pid), s.cwd});
