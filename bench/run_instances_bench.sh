@@ -42,6 +42,8 @@ script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(cd -- "${script_dir}/.." && pwd)
 # shellcheck source=../scripts/common.sh
 source "${repo_dir}/scripts/common.sh"
+# shellcheck source=lib.sh
+source "${script_dir}/lib.sh"
 
 instances=${BENCH_INSTANCES:-200}
 concurrency=${BENCH_CONCURRENCY:-8}
@@ -56,13 +58,6 @@ overall_timeout=${BENCH_TIMEOUT:-600}
 overall_timeout=${overall_timeout%s}
 results_dir=${BENCH_RESULTS_DIR:-${repo_dir}/bench/results}
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
-
-check_range() {  # check_range <NAME> <value> <min> <max>
-    [[ $2 =~ ^[0-9]+$ ]] && (($2 >= $3 && $2 <= $4)) && return 0
-    die "$1 must be an integer in $3..$4, got '$2'"
-}
 check_range BENCH_INSTANCES "${instances}" 1 1000
 check_range BENCH_CONCURRENCY "${concurrency}" 1 64
 check_range BENCH_IDLE_SECONDS "${idle_seconds}" 1 600
@@ -87,25 +82,15 @@ if ((wrk_duration > 0)); then
 fi
 
 # --- build -------------------------------------------------------------------
-if [[ -n ${CLAUSTER_BUILD_DIR:-} ]]; then
-    build_dir=$(cd -- "${CLAUSTER_BUILD_DIR}" && pwd) || die "CLAUSTER_BUILD_DIR=${CLAUSTER_BUILD_DIR} does not exist"
-else
-    build_dir=${repo_dir}/build/bench
-    log "building Release into ${build_dir}"
-    # The fake `claude` lives in tests/, so the tests are configured, but only the
-    # three executables are built.
-    cmake -S "${repo_dir}" -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DCLAUSTER_BUILD_TESTS=ON -DCLAUSTER_BUILD_EXAMPLES=OFF -DCLAUSTER_BUILD_BENCH=ON >&2
-    cmake --build "${build_dir}" --target clausterd clauster claude >&2
-fi
+# The fake `claude` lives in tests/, so the tests are configured, but only the
+# three executables are built.
+bench_build ON clausterd clauster claude
 clausterd_bin=${CLAUSTERD_BIN:-${build_dir}/apps/clausterd}
 clauster_bin=${CLAUSTER_BIN:-${build_dir}/apps/clauster}
 fake_src=${FAKE_CLAUDE_BIN:-${build_dir}/tests/fake_claude/claude}
 for bin in "${clausterd_bin}" "${clauster_bin}" "${fake_src}"; do
     [[ -x ${bin} ]] || die "${bin} not found or not executable (the fake needs CLAUSTER_BUILD_TESTS=ON and the 'claude' target)"
 done
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "${build_dir}/CMakeCache.txt" 2>/dev/null || true)
-[[ ${build_type} == Release ]] || log "warning: ${build_dir} is a '${build_type:-unknown}' build, not Release; numbers are not comparable"
 
 # --- temp dir, watchdog and cleanup --------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/clauster-bench-inst.XXXXXX")

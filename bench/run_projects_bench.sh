@@ -30,6 +30,8 @@ script_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(cd -- "${script_dir}/.." && pwd)
 # shellcheck source=../scripts/common.sh
 source "${repo_dir}/scripts/common.sh"
+# shellcheck source=lib.sh
+source "${script_dir}/lib.sh"
 
 duration=${BENCH_DURATION:-10}
 duration=${duration%s}
@@ -43,13 +45,6 @@ pin=${BENCH_PIN:-1}
 log_level=${BENCH_LOG_LEVEL:-info}
 results_dir=${BENCH_RESULTS_DIR:-${repo_dir}/bench/results}
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
-
-check_range() {  # check_range <NAME> <value> <min> <max>
-    [[ $2 =~ ^[0-9]+$ ]] && (($2 >= $3 && $2 <= $4)) && return 0
-    die "$1 must be an integer in $3..$4, got '$2'"
-}
 check_range BENCH_DURATION "${duration}" 1 600
 check_range BENCH_CONNECTIONS "${connections}" 1 1000
 check_range BENCH_THREADS "${threads}" 1 "${connections}"
@@ -65,22 +60,12 @@ for tool in wrk nginx curl ss timeout; do
 done
 
 # --- build -------------------------------------------------------------------
-if [[ -n ${CLAUSTER_BUILD_DIR:-} ]]; then
-    build_dir=$(cd -- "${CLAUSTER_BUILD_DIR}" && pwd) || die "CLAUSTER_BUILD_DIR=${CLAUSTER_BUILD_DIR} does not exist"
-else
-    build_dir=${repo_dir}/build/bench
-    log "building Release into ${build_dir}"
-    # Only the two binaries are needed: no tests or examples (and none of their deps).
-    cmake -S "${repo_dir}" -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DCLAUSTER_BUILD_TESTS=OFF -DCLAUSTER_BUILD_EXAMPLES=OFF -DCLAUSTER_BUILD_BENCH=ON >&2
-    cmake --build "${build_dir}" --target clausterd clauster >&2
-fi
+# Only the two binaries are needed: no tests or examples (and none of their deps).
+bench_build OFF clausterd clauster
 clausterd_bin=${CLAUSTERD_BIN:-${build_dir}/apps/clausterd}
 clauster_bin=${CLAUSTER_BIN:-${build_dir}/apps/clauster}
 [[ -x ${clausterd_bin} ]] || die "${clausterd_bin} not found or not executable"
 [[ -x ${clauster_bin} ]] || die "${clauster_bin} not found or not executable"
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "${build_dir}/CMakeCache.txt" 2>/dev/null || true)
-[[ ${build_type} == Release ]] || log "warning: ${build_dir} is a '${build_type:-unknown}' build, not Release; numbers are not comparable"
 
 # --- temp dir and cleanup ----------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/clauster-bench.XXXXXX")
