@@ -6,7 +6,6 @@
 
 #include <clauster/core/claude_json_editor.hpp>
 #include <clauster/core/claude_probe.hpp>
-#include <clauster/core/redaction.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,7 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t stderr_tail_max = 500;
 constexpr process_role worker_role = process_role::claude_process;
 
 net::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) {
@@ -39,26 +37,6 @@ std::string trim_ascii(std::string_view s) {
     if (first == std::string_view::npos) return {};
     const auto last = s.find_last_not_of(" \t\r\n\v\f");
     return std::string(s.substr(first, last - first + 1));
-}
-
-/// The redacted last lines of a child's output, on one line, for an error message.
-std::string redacted_tail(const detail::child_run_result& run) {
-    const std::string& text = run.err.find_first_not_of(" \t\r\n") != std::string::npos ? run.err : run.out;
-    std::string out;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        const std::string line = trim_ascii(redact_line(std::string_view(text).substr(start, end - start)));
-        if (!line.empty()) out += (out.empty() ? "" : "; ") + line;
-        start = end + 1;
-    }
-    if (out.size() > stderr_tail_max) {
-        std::size_t cut = out.size() - stderr_tail_max;
-        while (cut < out.size() && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) ++cut;  // UTF-8 boundary
-        out = "…" + out.substr(cut);
-    }
-    return out.empty() ? "no output" : out;
 }
 
 /// A `claude --bg` run: plain data only, so it can run on the pool thread.
@@ -83,9 +61,9 @@ outcome<std::string> run_dispatch(const bg_run& job) {
     if (!run.started) return failed("could not run " + job.argv.front());
     if (run.timed_out)
         return failed("timed out after " + std::to_string(job.timeout.count() / 1000) + " s");
-    if (run.exit_code != 0) return failed(redacted_tail(run));
+    if (run.exit_code != 0) return failed(detail::redacted_output(run));
     auto id = detail::parse_job_id(run.out);
-    if (!id) return failed("no job id in the output of claude --bg: " + redacted_tail(run));
+    if (!id) return failed("no job id in the output of claude --bg: " + detail::redacted_output(run));
     return *id;
 }
 
@@ -285,7 +263,7 @@ struct background_agents::impl {
                                        "removed: " + (ec ? ec.message() : std::string("no such job"));
             co_return out;
         }
-        out.detail = "claude rm failed: " + redacted_tail(rm);
+        out.detail = "claude rm failed: " + detail::redacted_output(rm);
         co_return out;
     }
 

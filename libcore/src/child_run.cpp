@@ -1,5 +1,7 @@
 #include "child_run.hpp"
 
+#include <clauster/core/redaction.hpp>
+
 #include <cerrno>
 
 #include <fcntl.h>
@@ -140,6 +142,29 @@ child_run_result run_child(const std::vector<std::string>& argv, const environme
         }
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
     return result;
+}
+
+std::string redacted_output(const child_run_result& run, std::size_t max_bytes) {
+    const std::string& text = run.err.find_first_not_of(" \t\r\n") != std::string::npos ? run.err : run.out;
+    std::string out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string line = redact_line(std::string_view(text).substr(start, end - start));
+        const auto first = line.find_first_not_of(" \t\r\n\v\f");
+        if (first != std::string::npos) {
+            const auto last = line.find_last_not_of(" \t\r\n\v\f");
+            out += (out.empty() ? "" : "; ") + line.substr(first, last - first + 1);
+        }
+        start = end + 1;
+    }
+    if (out.size() > max_bytes) {
+        std::size_t cut = out.size() - max_bytes;
+        while (cut < out.size() && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) ++cut;  // UTF-8 boundary
+        out = "…" + out.substr(cut);
+    }
+    return out.empty() ? "no output" : out;
 }
 
 }  // namespace clauster::core::detail

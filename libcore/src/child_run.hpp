@@ -40,4 +40,10 @@ child_run_result run_child(const std::vector<std::string>& argv, const environme
                            const std::optional<std::filesystem::path>& cwd = std::nullopt,
                            std::size_t max_bytes = 64 * 1024);
 
+/// A child's output for an error message: stderr (stdout when stderr is
+/// blank), every non-blank line redacted (`redact_line`) and trimmed, joined
+/// with "; ", keeping the last @p max_bytes (cut on a UTF-8 boundary, led by
+/// "…"); "no output" when there is none.
+std::string redacted_output(const child_run_result& run, std::size_t max_bytes = 500);
+
 }  // namespace clauster::core::detail

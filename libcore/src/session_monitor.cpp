@@ -4,7 +4,6 @@
 
 #include <clauster/core/claude_probe.hpp>
 #include <clauster/core/instance_manager.hpp>
-#include <clauster/core/redaction.hpp>
 #include <clauster/core/session_attribution.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -26,30 +25,6 @@ namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-constexpr std::size_t message_tail_max = 300;
-
-/// The first non-blank output line, redacted and shortened, for an error message.
-std::string first_line(const detail::child_run_result& run) {
-    for (const std::string* text : {&run.err, &run.out}) {
-        std::size_t start = 0;
-        while (start < text->size()) {
-            auto end = text->find('\n', start);
-            if (end == std::string::npos) end = text->size();
-            std::string line = redact_line(std::string_view(*text).substr(start, end - start));
-            if (line.find_first_not_of(" \t\r") != std::string::npos) {
-                if (line.size() > message_tail_max) {
-                    std::size_t cut = message_tail_max;
-                    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
-                    line = line.substr(0, cut) + "…";
-                }
-                return line;
-            }
-            start = end + 1;
-        }
-    }
-    return "no output";
-}
 
 net::awaitable<detail::child_run_result> run_child_async(std::vector<std::string> argv, environment env,
                                                          std::chrono::milliseconds timeout, std::size_t max_bytes) {
@@ -118,7 +93,7 @@ struct session_monitor::impl {
         if (run.exit_code != 0)
             return make_failure(errc::bad_gateway, "claude agents --json failed (exit " +
                                                        (run.exit_code ? std::to_string(*run.exit_code) : "by signal") +
-                                                       "): " + first_line(run));
+                                                       "): " + detail::redacted_output(run));
         if (run.out.size() >= options.max_output_bytes)
             return make_failure(errc::bad_gateway, "claude agents --json printed more than " +
                                                        std::to_string(options.max_output_bytes) + " bytes");
